@@ -1,0 +1,66 @@
+// Builds the shipped entry: one CommonJS bundle, dist/send-smarthost.cjs.
+// CJS, not ESM: an ESM entry costs ~10 ms of start-up (see README, Performance).
+// dns2 is mapped to its packet codec only: its index loads DoH/HTTP servers we never use.
+import { build } from 'esbuild';
+import { createRequire } from 'node:module';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const dns2Dir = dirname(require.resolve('dns2/package.json'));
+
+const dns2PacketOnly = {
+  name: 'dns2-packet-only',
+  setup(b) {
+    b.onResolve({ filter: /^dns2$/ }, () => ({ path: 'dns2', namespace: 'dns2-packet' }));
+    b.onLoad({ filter: /.*/, namespace: 'dns2-packet' }, () => ({
+      contents: `module.exports = { Packet: require(${JSON.stringify(join(dns2Dir, 'packet.js'))}) };`,
+      loader: 'js',
+      resolveDir: dns2Dir,
+    }));
+  },
+};
+
+// The demo (npm run demo) bundles the test peers from fixtures/. They find their
+// certificates and zones relative to their own source file, so import.meta.url
+// is pinned to that file (a CJS bundle has no import.meta). Dependencies stay
+// external: the demo runs from the checkout after `npm ci`.
+const pinImportMetaUrl = {
+  name: 'pin-import-meta-url',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]fixtures[\\/].*\.ts$/ }, async (args) => ({
+      contents: (await readFile(args.path, 'utf8')).replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)),
+      loader: 'ts',
+    }));
+  },
+};
+
+const demo = process.argv.includes('--demo');
+
+await build({
+  entryPoints: ['bin/send-smarthost.ts'],
+  outfile: 'dist/send-smarthost.cjs',
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  sourcemap: 'linked',
+  legalComments: 'none',
+  logLevel: 'warning',
+  plugins: [dns2PacketOnly],
+});
+
+if (demo) {
+  await build({
+    entryPoints: ['demo/demo.ts'],
+    outfile: 'dist/demo.cjs',
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+    plugins: [pinImportMetaUrl],
+  });
+}
