@@ -1,0 +1,62 @@
+/**
+ * TLS options bound to the *queried* name.
+ *
+ * RFC 6125 §6.2.1 and RFC 7672 §3.2 (for a configured smarthost, the "reference
+ * identifier" is the name the admin wrote): the certificate is checked against
+ * the name that was looked up, never against the CNAME target nor the IP the
+ * connection went to. Exim < 4.94 checked the CNAME target (Exim bug 2594);
+ * this module is where send-smarthost does not.
+ */
+import { checkServerIdentity, type ConnectionOptions, type PeerCertificate } from 'node:tls';
+import { isIP } from 'node:net';
+
+export interface VerifyReport {
+  ok: boolean;
+  /** Certificate subject, rendered like OpenSSL's oneline form: `/CN=*.dev.example.test`. */
+  dn: string;
+  /** The name checked (the queried name). */
+  name: string;
+  /** Subject alternative names as in the certificate. */
+  altNames: string;
+  error?: Error;
+}
+
+export interface TlsParams {
+  /** The name from the route (or the MX exchange): SNI and the verified identity. */
+  queried: string;
+  /** Trusted roots in PEM; undefined means Node's built-in roots. */
+  ca?: string | Buffer;
+  /** False when the host is outside tls_verify_cert_hostnames: the chain is still verified. */
+  verifyNames: boolean;
+  /** Called with the result of the name check (for the trace). */
+  onVerify?: (report: VerifyReport) => void;
+}
+
+/** Render a certificate subject as `/CN=x/O=y` (the form Exim's traces print). */
+export function renderDn(subject: PeerCertificate['subject'] | undefined): string {
+  if (!subject) return '';
+  return Object.entries(subject)
+    .map(([k, v]) => `/${k}=${Array.isArray(v) ? v.join('+') : String(v)}`)
+    .join('');
+}
+
+/**
+ * Options for `tls.connect` (through nodemailer's `tls` option). SNI is the
+ * queried name (omitted for an IP literal, RFC 6066 §3); the identity check
+ * ignores the host argument Node passes and uses the queried name.
+ */
+export function tlsOptionsFor(p: TlsParams): ConnectionOptions {
+  const opts: ConnectionOptions = {
+    minVersion: 'TLSv1.2',
+    rejectUnauthorized: true,
+    checkServerIdentity: (_host: string, cert: PeerCertificate): Error | undefined => {
+      if (!p.verifyNames) return undefined;
+      const error = checkServerIdentity(p.queried, cert);
+      p.onVerify?.({ ok: !error, dn: renderDn(cert.subject), name: p.queried, altNames: cert.subjectaltname ?? '', error });
+      return error;
+    },
+  };
+  if (!isIP(p.queried)) opts.servername = p.queried;
+  if (p.ca !== undefined) opts.ca = p.ca;
+  return opts;
+}
