@@ -1,0 +1,44 @@
+/**
+ * The entry point. Compiled by build.mjs into dist/send-smarthost.cjs, which
+ * bin/send-smarthost loads. The only place that ends the process.
+ */
+import { userInfo } from 'node:os';
+import { main } from '../lib/main.js';
+
+/** The submitter's login name (by uid, as sendmail does), for the default sender. */
+function loginName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.LOGNAME ?? process.env.USER ?? 'nobody';
+  }
+}
+
+// If the event loop ever drained before main settled, nothing would have told
+// the caller what happened to the message: say so and exit 75 so it is kept.
+let settled = false;
+process.on('exit', () => {
+  if (!settled) {
+    process.stderr.write('send-smarthost: internal error: delivery did not finish; message not delivered\n');
+    process.exitCode = 75;
+  }
+});
+
+main(process.argv.slice(2), {
+  stdin: process.stdin,
+  stdout: (t) => void process.stdout.write(t),
+  stderr: (t) => void process.stderr.write(t),
+  env: process.env,
+  stderrIsTTY: process.stderr.isTTY === true,
+  user: loginName(),
+}).then(
+  (code) => {
+    settled = true;
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    settled = true;
+    process.stderr.write(`send-smarthost: internal error: ${String(err)}\n`);
+    process.exitCode = 70;
+  },
+);

@@ -1,0 +1,152 @@
+/**
+ * The composition root: argv → config → message → route → deliver → report.
+ * Wires the real DNS transport, SMTP sessions, files and clock; returns the
+ * exit code and never ends the process itself (only bin/ does).
+ */
+import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { SmarthostError, exitCodeFor, configError, EX } from './errors.js';
+import { noTrace, type TraceEvent, type Tracer } from './trace.js';
+import { parseArgs, usage } from './cli.js';
+import { loadConfig } from './config.js';
+import { readAll, prepareMessage } from './message.js';
+import { localFqdn } from './hostname.js';
+import { makeTracer } from './report.js';
+import { summarize } from './summary.js';
+import type { Config, Outcome } from './types.js';
+
+export const DEFAULT_CONFIG = '/etc/send-smarthost.conf';
+
+export interface Io {
+  stdin: NodeJS.ReadableStream;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+  /** Whether stderr is a terminal (colour in traces). */
+  stderrIsTTY: boolean;
+  /** Login name of the submitter, for the default sender. */
+  user: string;
+}
+
+/** Run send-smarthost with sendmail arguments; resolve to a sysexits code. */
+export async function main(argv: string[], io: Io): Promise<number> {
+  try {
+    return await run(argv, io);
+  } catch (err) {
+    if (err instanceof SmarthostError) {
+      io.stderr(`send-smarthost: ${err.message}\n`);
+      return exitCodeFor(err.kind);
+    }
+    io.stderr(`send-smarthost: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return EX.SOFTWARE;
+  }
+}
+
+async function run(argv: string[], io: Io): Promise<number> {
+  const inv = parseArgs(argv);
+  if (inv.help) {
+    io.stdout(usage());
+    return EX.OK;
+  }
+  switch (inv.mode) {
+    case 'i': // newaliases: there is no alias database to rebuild
+      return EX.OK;
+    case 'p': // the spool does not exist yet: nothing is ever queued
+      io.stdout('Mail queue is empty\n');
+      return EX.OK;
+    case 's':
+      throw new SmarthostError('E_USAGE', 'usage', '-bs (SMTP on standard input) is not supported yet');
+  }
+  if (inv.queueRun) {
+    // nothing is ever queued yet, so a queue run has nothing to do
+    return EX.OK;
+  }
+
+  const configPath = inv.configFile ?? io.env.SEND_SMARTHOST_CONFIG ?? DEFAULT_CONFIG;
+  const config = await loadConfig(configPath, { mustExist: true });
+  if (!config.route) throw configError(`${config.file}: route_data is not set: nowhere to send mail`);
+  const tracer = inv.debug || inv.verbose ? await makeTracer(io, inv.debug ? 'debug' : 'verbose') : noTrace;
+
+  const raw = await readAll(io.stdin);
+  const fqdn = localFqdn();
+  const { envelope, data } = prepareMessage(raw, inv, { qualifyDomain: config.qualifyDomain ?? fqdn, user: io.user });
+  tracer({ type: 'note', text: `sender <${envelope.sender}>, recipients ${envelope.recipients.map((r) => `<${r}>`).join(' ')}, ${data.length} bytes` });
+
+  const outcome = await send(config, envelope, data, config.heloData ?? fqdn, tracer, io.env);
+  for (const line of summarize(outcome, inv.verbose || inv.debug)) io.stderr(`send-smarthost: ${line}\n`);
+  switch (outcome.result) {
+    case 'delivered':
+      return EX.OK;
+    case 'deferred':
+      return EX.TEMPFAIL;
+    case 'failed':
+      return EX.UNAVAILABLE;
+  }
+}
+
+/** Resolve the route and deliver; the DNS and SMTP code is loaded only here. */
+async function send(config: Config, envelope: { sender: string; recipients: string[] }, data: Buffer, helo: string, tracer: Tracer, env: NodeJS.ProcessEnv): Promise<Outcome> {
+  const [{ createDnsTransport }, { systemNameServers }, { resolveRoute }, { deliver }, { openSession }, { matchHostList }] = await Promise.all([
+    import('./dns.js'),
+    import('./resolv-conf.js'),
+    import('./resolve.js'),
+    import('./deliver.js'),
+    import('./smtp.js'),
+    import('./hostlist.js'),
+  ]);
+  const route = config.route!;
+  tracer({ type: 'route', hosts: route.hostText, options: route.optionText });
+  const servers = config.dnsServers ?? systemNameServers();
+  const query = createDnsTransport({ servers, timeout: config.dnsTimeout, retries: config.dnsRetries, tracer });
+  const { hosts, failures } = await resolveRoute(route, { query, tracer });
+  for (const h of hosts) h.port ??= config.port;
+  const ca = await trustedRoots(config, env);
+  const outcome = await deliver(
+    envelope,
+    data,
+    hosts,
+    failures.map((f) => ({ name: f.spec.name, error: f.error })),
+    {
+      tracer,
+      openSession: ({ resolved, address }) =>
+        openSession({
+          address: address.address,
+          port: resolved.port ?? config.port,
+          queried: resolved.queried,
+          canonical: resolved.canonical,
+          helo,
+          requireTls: matchHostList(config.hostsRequireTls, { name: resolved.queried, address: address.address }),
+          verifyNames: matchHostList(config.tlsVerifyCertHostnames, { name: resolved.queried, address: address.address }),
+          ca,
+          connectTimeout: config.connectTimeout,
+          commandTimeout: config.commandTimeout,
+          tracer,
+        }),
+    },
+  );
+  tracer({ type: 'note', text: `delivery result: ${outcome.result.toUpperCase()}` });
+  return outcome;
+}
+
+/** The OS bundles, in the order OpenSSL-based tools look for them. */
+const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem'];
+
+/**
+ * tls_verify_certificates: `system` trusts the OS store (as Exim and OpenSSL
+ * do, so a locally installed CA works), falling back to Node's built-in roots;
+ * otherwise the named PEM file, and nothing else.
+ */
+async function trustedRoots(config: Config, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const setting = config.tlsVerifyCertificates;
+  if (setting === 'system') {
+    const file = env.SSL_CERT_FILE ?? SYSTEM_BUNDLES.find((f) => existsSync(f));
+    return file ? readFile(file, 'utf8').catch(() => undefined) : undefined;
+  }
+  try {
+    return await readFile(setting, 'utf8');
+  } catch (err) {
+    throw configError(`${config.file}: tls_verify_certificates: cannot read "${setting}": ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
+export type { TraceEvent };
