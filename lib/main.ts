@@ -62,8 +62,9 @@ async function run(argv: string[], io: Io): Promise<number> {
     return EX.OK;
   }
 
-  const configPath = inv.configFile ?? io.env.SEND_SMARTHOST_CONFIG ?? DEFAULT_CONFIG;
-  const config = await loadConfig(configPath, { mustExist: true });
+  const named = inv.configFile ?? io.env.SEND_SMARTHOST_CONFIG;
+  // a file named with -C or SEND_SMARTHOST_CONFIG must exist; the default one may not
+  const config = await loadConfig(named ?? DEFAULT_CONFIG, { mustExist: named !== undefined });
   if (!config.route) throw configError(`${config.file}: route_data is not set: nowhere to send mail`);
   const tracer = inv.debug || inv.verbose ? await makeTracer(io, inv.debug ? 'debug' : 'verbose') : noTrace;
 
