@@ -6,13 +6,13 @@
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { SmarthostError, exitCodeFor, configError, EX } from './errors.js';
-import { noTrace, type TraceEvent, type Tracer } from './trace.js';
-import { parseArgs, usage } from './cli.js';
-import { loadConfig } from './config.js';
-import { readAll, prepareMessage } from './message.js';
-import { localFqdn } from './hostname.js';
-import { makeTracer } from './report.js';
-import { summarize } from './summary.js';
+import { noTrace, type TraceEvent, type Tracer } from './report/trace.js';
+import { parseArgs, usage } from './submit/cli.js';
+import { loadConfig } from './route/config.js';
+import { readAll, prepareMessage } from './submit/message.js';
+import { localFqdn } from './submit/hostname.js';
+import { makeTracer } from './report/report.js';
+import { summarize } from './report/summary.js';
 import type { Config, Outcome } from './types.js';
 
 export const DEFAULT_CONFIG = '/etc/send-smarthost.conf';
@@ -88,12 +88,12 @@ async function run(argv: string[], io: Io): Promise<number> {
 /** Resolve the route and deliver; the DNS and SMTP code is loaded only here. */
 async function send(config: Config, envelope: { sender: string; recipients: string[] }, data: Buffer, helo: string, tracer: Tracer, env: NodeJS.ProcessEnv): Promise<Outcome> {
   const [{ createDnsTransport }, { systemNameServers }, { resolveRoute }, { deliver }, { openSession }, { matchHostList }] = await Promise.all([
-    import('./dns.js'),
-    import('./resolv-conf.js'),
-    import('./resolve.js'),
-    import('./deliver.js'),
-    import('./smtp.js'),
-    import('./hostlist.js'),
+    import('./route/dns.js'),
+    import('./route/resolv-conf.js'),
+    import('./route/resolve.js'),
+    import('./deliver/deliver.js'),
+    import('./deliver/smtp.js'),
+    import('./route/hostlist.js'),
   ]);
   const route = config.route!;
   tracer({ type: 'route', hosts: route.hostText, options: route.optionText });

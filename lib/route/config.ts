@@ -1,0 +1,279 @@
+/**
+ * The configuration file, /etc/send-smarthost.conf (man send-smarthost.conf(5)).
+ *
+ * Syntax follows Exim's main configuration section (Exim spec "The runtime
+ * configuration file", "Common option syntax"):
+ *  - one `option = value` setting per logical line; option names are lower case;
+ *  - leading and trailing white space is ignored;
+ *  - a line whose first non-blank character is `#` is a comment; a `#`
+ *    anywhere else is data, not a comment;
+ *  - a line ending in `\` continues on the next line (leading white space of
+ *    the continuation is dropped; comment lines may sit in between; a blank
+ *    line ends the continuation);
+ *  - a value may be written in double quotes, with the escapes \\ \" \n \t \r
+ *    (rarely needed; route_data is the exception: its value is handed to
+ *    parseRoute as written, where quotes group a host list containing spaces).
+ * Booleans (none yet) would be `name`, `no_name`, `name = true|false|yes|no`,
+ * as in Exim: add an entry with `type: 'bool'` to OPTIONS.
+ *
+ * Every error reads `<file>:<line>: <what is wrong>` and quotes the bad token.
+ * parseConfig is pure; loadConfig only reads the file.
+ */
+
+import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { isAbsolute } from 'node:path';
+import { configError, SmarthostError } from '../errors.js';
+import { parseDuration } from './duration.js';
+import { isHostName, parseHostList } from './hostlist.js';
+import { didYouMean, parseRoute } from './route.js';
+import type { Config, NameServer } from '../types.js';
+
+/** The default configuration file. */
+export const DEFAULT_CONFIG_FILE = '/etc/send-smarthost.conf';
+
+const q = (s: string): string => JSON.stringify(s);
+
+/** Longest timer Node can run (setTimeout takes a 32-bit signed ms count); we stop at 24 days. */
+const MAX_TIME_MS = 24 * 86_400_000;
+
+/** The defaults, as documented in send-smarthost.conf(5). */
+export function defaultConfig(file = '(defaults)'): Config {
+  return {
+    file,
+    port: 25,
+    hostsRequireTls: parseHostList('*'),
+    tlsVerifyCertificates: 'system',
+    tlsVerifyCertHostnames: parseHostList('*'),
+    dnsTimeout: 2000,
+    dnsRetries: 2,
+    commandTimeout: 300_000,
+    connectTimeout: 300_000,
+  };
+}
+
+type OptionSpec =
+  | { type: 'value'; emptyOk?: boolean; raw?: boolean; set: (c: Config, v: string, name: string) => void }
+  | { type: 'bool'; set: (c: Config, on: boolean) => void };
+
+function port(v: string, what: string): number {
+  const n = /^\d{1,5}$/.test(v) ? Number(v) : NaN;
+  if (!(n >= 1 && n <= 65535)) throw configError(`bad port ${q(v)} ${what} (1-65535)`);
+  return n;
+}
+
+function time(v: string, name: string): number {
+  let ms: number;
+  try {
+    ms = parseDuration(v);
+  } catch {
+    throw configError(`bad time interval ${q(v)} for ${name} (expected e.g. 30s, 5m, 1h30m)`);
+  }
+  if (ms <= 0) throw configError(`${name} must be more than 0, got ${q(v)}`);
+  if (ms > MAX_TIME_MS) throw configError(`${name} is too long: ${q(v)} (at most 24d)`);
+  return ms;
+}
+
+function dnsServers(v: string): NameServer[] {
+  const items = v.split(/[\s,]+/).filter((s) => s !== '');
+  if (items.length === 0) throw configError('option "dns_servers" needs at least one address');
+  return items.map((item) => {
+    const bad = () =>
+      configError(`bad DNS server ${q(item)} in dns_servers (expected an IP address, ip:port, [ipv6]:port or a bare IPv6 address)`);
+    const what = `in dns_servers item ${q(item)}`;
+    const br = /^\[([^\]]+)\](?::(.*))?$/.exec(item);
+    if (br) {
+      if (!isIP(br[1]!)) throw bad();
+      return { address: br[1]!, port: br[2] === undefined ? 53 : port(br[2], what) };
+    }
+    if (isIP(item)) return { address: item, port: 53 };
+    const v4 = /^([^:]+):(.*)$/.exec(item);
+    if (v4 && isIP(v4[1]!) === 4) return { address: v4[1]!, port: port(v4[2]!, what) };
+    throw bad();
+  });
+}
+
+function helo(v: string): string {
+  const lit = /^\[(IPv6:)?([^\]]+)\]$/i.exec(v);
+  const ok = lit ? isIP(lit[2]!) === (lit[1] ? 6 : 4) : isHostName(v);
+  if (!ok) throw configError(`bad helo_data ${q(v)} (expected a host name or an address literal such as [192.0.2.1])`);
+  return v;
+}
+
+/** The options, by their documented names. The names are the interface: keep them. */
+const OPTIONS: Record<string, OptionSpec> = {
+  route_data: { type: 'value', raw: true, set: (c, v) => void (c.route = parseRoute(v)) },
+  port: { type: 'value', set: (c, v) => void (c.port = port(v, 'for port')) },
+  helo_data: { type: 'value', set: (c, v) => void (c.heloData = helo(v)) },
+  hosts_require_tls: { type: 'value', emptyOk: true, set: (c, v) => void (c.hostsRequireTls = parseHostList(v)) },
+  tls_verify_certificates: {
+    type: 'value',
+    set: (c, v) => {
+      if (v !== 'system' && !isAbsolute(v)) {
+        throw configError(`tls_verify_certificates must be "system" or an absolute path to a PEM file, got ${q(v)}`);
+      }
+      c.tlsVerifyCertificates = v;
+    },
+  },
+  tls_verify_cert_hostnames: { type: 'value', emptyOk: true, set: (c, v) => void (c.tlsVerifyCertHostnames = parseHostList(v)) },
+  dns_servers: { type: 'value', set: (c, v) => void (c.dnsServers = dnsServers(v)) },
+  dns_retrans: { type: 'value', set: (c, v, n) => void (c.dnsTimeout = time(v, n)) },
+  dns_retry: {
+    type: 'value',
+    set: (c, v) => {
+      if (!/^\d{1,2}$/.test(v) || Number(v) > 10) throw configError(`bad count ${q(v)} for dns_retry (0-10)`);
+      c.dnsRetries = Number(v);
+    },
+  },
+  command_timeout: { type: 'value', set: (c, v, n) => void (c.commandTimeout = time(v, n)) },
+  connect_timeout: { type: 'value', set: (c, v, n) => void (c.connectTimeout = time(v, n)) },
+  qualify_domain: {
+    type: 'value',
+    set: (c, v) => {
+      if (!isHostName(v)) throw configError(`bad domain ${q(v)} for qualify_domain`);
+      c.qualifyDomain = v;
+    },
+  },
+};
+
+/** The option names parseConfig accepts. */
+export const OPTION_NAMES: readonly string[] = Object.keys(OPTIONS);
+
+/**
+ * Exim boolean words: true/yes → true, false/no → false (case ignored).
+ * @throws SmarthostError E_CONFIG `bad boolean "<v>" (true, false, yes or no)`
+ */
+export function parseBoolean(v: string): boolean {
+  const w = v.toLowerCase();
+  if (w === 'true' || w === 'yes') return true;
+  if (w === 'false' || w === 'no') return false;
+  throw configError(`bad boolean ${q(v)} (true, false, yes or no)`);
+}
+
+/** Remove Exim-style double quotes from a whole value; other values are returned as they are. */
+function unquote(v: string): string {
+  if (!v.startsWith('"')) return v;
+  const escapes: Record<string, string> = { n: '\n', t: '\t', r: '\r' };
+  let out = '';
+  for (let i = 1; i < v.length; i++) {
+    const c = v[i]!;
+    if (c === '"') {
+      if (i !== v.length - 1) throw configError(`unexpected text after the closing quote in ${v}`);
+      return out;
+    }
+    if (c === '\\' && i + 1 < v.length) {
+      const n = v[++i]!;
+      out += escapes[n] ?? n;
+    } else out += c;
+  }
+  throw configError(`unterminated quoted string ${v}`);
+}
+
+/** Join continuation lines: yields [logical line, number of its first physical line]. */
+function* logicalLines(text: string, file: string): Generator<[string, number]> {
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n|\r/);
+  for (let i = 0; i < lines.length; i++) {
+    let line = lines[i]!.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const start = i + 1;
+    while (line.endsWith('\\')) {
+      line = line.slice(0, -1);
+      let j = i + 1;
+      while (j < lines.length && lines[j]!.trim().startsWith('#')) j++;
+      if (j >= lines.length) throw configError(`${file}:${start}: the file ends after a "\\" continuation`);
+      i = j;
+      const next = lines[j]!.trim();
+      line += next;
+      if (next === '') break;
+    }
+    yield [line, start];
+  }
+}
+
+/**
+ * Parse a configuration file's text. `file` is only used in messages.
+ * Options not set keep the defaults of defaultConfig(). route_data is
+ * optional here (modes such as -bp do not need it); the caller decides.
+ *
+ * @throws SmarthostError E_CONFIG `<file>:<line>: <message>`, e.g.
+ *   `/etc/send-smarthost.conf:3: unknown option "route_date" (did you mean route_data?)`,
+ *   `…:7: unknown host option "ipv4only" (did you mean ipv4_only?)`,
+ *   `…:9: option "port" is set twice (first on line 4)`.
+ */
+export function parseConfig(text: string, file: string): Config {
+  const cfg = defaultConfig(file);
+  const seen = new Map<string, number>();
+  for (const [line, n] of logicalLines(text, file)) {
+    const fail = (msg: string) => configError(`${file}:${n}: ${msg}`);
+    const m = /^([A-Za-z][\w-]*)\s*(?:=\s*(.*))?$/s.exec(line);
+    if (!m) throw fail(`expected "option = value", got ${q(line)}`);
+    let name = m[1]!;
+    const value = m[2];
+    let spec = OPTIONS[name];
+    let negated = false;
+    if (!spec) {
+      const base = name.replace(/^not?_/, '');
+      if (base !== name && OPTIONS[base]?.type === 'bool') {
+        name = base;
+        spec = OPTIONS[base];
+        negated = true;
+      }
+    }
+    if (!spec) {
+      const near = didYouMean(name, OPTION_NAMES);
+      throw fail(`unknown option ${q(name)}${near ? ` (did you mean ${near}?)` : ''}`);
+    }
+    const first = seen.get(name);
+    if (first !== undefined) throw fail(`option ${q(name)} is set twice (first on line ${first})`);
+    seen.set(name, n);
+    try {
+      if (spec.type === 'bool') {
+        if (negated && value !== undefined) throw configError(`"no_${name}" takes no value`);
+        spec.set(cfg, value === undefined ? !negated : parseBoolean(unquote(value)));
+      } else {
+        if (value === undefined) throw configError(`option ${q(name)} needs a value (${name} = ...)`);
+        const v = spec.raw ? value : unquote(value);
+        if (v === '' && !spec.emptyOk) throw configError(`option ${q(name)} needs a value (${name} = ...)`);
+        spec.set(cfg, v, name);
+      }
+    } catch (e) {
+      if (!(e instanceof SmarthostError)) throw e;
+      const hint = value !== undefined && /\s#/.test(value) ? ' ("#" starts a comment only at the start of a line)' : '';
+      throw fail(`${e.message}${hint}`);
+    }
+  }
+  return cfg;
+}
+
+function reason(e: NodeJS.ErrnoException): string {
+  switch (e.code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a directory';
+    default:
+      return e.code ? `${e.message}` : String(e);
+  }
+}
+
+/**
+ * Read and parse a configuration file. When the file does not exist and
+ * `mustExist` is false (the default /etc path), the defaults are returned with
+ * `file` set to `path`. Any other read error is always fatal.
+ *
+ * @throws SmarthostError E_CONFIG `cannot read <path>: <reason>`, or any error of parseConfig.
+ */
+export async function loadConfig(path: string, opts: { mustExist: boolean } = { mustExist: true }): Promise<Config> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ENOENT' && !opts.mustExist) return defaultConfig(path);
+    throw new SmarthostError('E_CONFIG', 'config', `cannot read ${path}: ${reason(err)}`, { cause: e });
+  }
+  return parseConfig(text, path);
+}

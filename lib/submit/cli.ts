@@ -1,0 +1,269 @@
+/**
+ * The sendmail command line → {@link Invocation}.
+ *
+ * Built on commander (with `exitOverride` and silenced output: nothing is
+ * printed and nothing exits here). A small pre-pass first rewrites sendmail's
+ * argv into something commander parses faithfully (deps.md §5): `-d` and `-q`
+ * take attached values only (`-d a@y` is debugging plus a recipient), clusters
+ * such as `-ti` or `-vd0.1` are split, the separate value of a value-taking
+ * flag is passed through untouched (`-f ''`, `-f -x`), everything after `--`
+ * is an operand, and unknown flags are rejected by name.
+ *
+ * Untrusted input: argv comes from any local user or from software that
+ * composes it; addresses are validated later (address.ts), the full name here.
+ */
+import { Command, CommanderError } from 'commander';
+import { quote } from './address.js';
+import { SmarthostError, usageError } from '../errors.js';
+import type { Invocation } from '../types.js';
+
+/** sendmail's -b modes (sendmail 8). Only 'm' delivers; main decides what to say about the rest. */
+export const MODES: Readonly<Record<string, string>> = {
+  m: 'deliver mail (default)',
+  s: 'SMTP on standard input/output',
+  p: 'print the queue (mailq)',
+  i: 'rebuild the alias database (newaliases; a no-op)',
+  v: 'verify addresses',
+  t: 'address test mode',
+  d: 'run as a daemon',
+  D: 'run as a daemon in the foreground',
+  h: 'print the host status database',
+  H: 'purge the host status database',
+  P: 'print the shared-memory queue counts',
+  C: 'check the configuration',
+  a: 'ARPANET mode',
+};
+
+/** Boolean flags that may be clustered (`-ti`). */
+const BOOL = new Set(['t', 'i', 'v', 'G', 'U', 'm', 'n']);
+/** Flags whose value is attached (`-fme@x`) or the next word (`-f me@x`), like getopt's `x:`. */
+const VALUE = new Set(['f', 'r', 'F', 'N', 'B', 'o', 'b', 'O', 'e', 'R', 'V', 'h', 'L', 'C', 'X', 'A']);
+
+/**
+ * Rewrite sendmail argv for commander. Exported for tests.
+ * @throws SmarthostError E_USAGE naming an unknown flag or a flag missing its value.
+ */
+export function normalizeArgv(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (a === '--help') {
+      out.push(a);
+      continue;
+    }
+    if (a.startsWith('--')) throw usageError(`unknown option ${quote(a.split('=')[0])}`);
+    if (!a.startsWith('-') || a === '-') {
+      out.push(a);
+      continue;
+    }
+    let rest = a.slice(1);
+    while (rest !== '') {
+      const c = rest[0]!;
+      const attached = rest.slice(1);
+      if (BOOL.has(c)) {
+        out.push(`-${c}`);
+        rest = attached;
+      } else if (c === 'd' || c === 'q') {
+        const long = c === 'd' ? '--debug' : '--queue';
+        out.push(...(attached === '' ? [long] : [`${long}-arg`, attached]));
+        rest = '';
+      } else if (VALUE.has(c)) {
+        if (attached !== '') out.push(`-${c}`, attached);
+        else if (i + 1 < argv.length) out.push(`-${c}`, argv[++i]!);
+        else throw usageError(`option "-${c}" needs a value`);
+        rest = '';
+      } else {
+        throw usageError(`unknown option ${quote(`-${c}`)}`);
+      }
+    }
+  }
+  return out;
+}
+
+const usageIf = (cond: boolean, message: string): void => {
+  if (cond) throw usageError(message);
+};
+
+function parseMode(v: string): string {
+  usageIf(!Object.hasOwn(MODES, v), `unknown mode "-b${v}" (known: ${Object.keys(MODES).map((m) => `-b${m}`).join(' ')})`);
+  return v;
+}
+
+/** -N: `never`, or a comma list of success, failure, delay (RFC 3461 NOTIFY). Returned upper-case. */
+function parseNotify(v: string): string {
+  const parts = v.toLowerCase().split(',').map((s) => s.trim());
+  const ok =
+    (parts.length === 1 && parts[0] === 'never') ||
+    parts.every((p) => p === 'success' || p === 'failure' || p === 'delay');
+  usageIf(!ok, `bad -N value ${quote(v)} (want never, or a list of success,failure,delay)`);
+  return parts.join(',').toUpperCase();
+}
+
+/** -R: `hdrs` or `full` (RFC 3461 RET). Returned upper-case. */
+function parseRet(v: string): string {
+  const r = v.toUpperCase();
+  usageIf(r !== 'HDRS' && r !== 'FULL', `bad -R value ${quote(v)} (want hdrs or full)`);
+  return r;
+}
+
+function noControls(flag: string, v: string): string {
+  usageIf(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(v), `bad ${flag} value ${quote(v)}: control character`);
+  return v;
+}
+
+/** -f/-r value: '' and '<>' are the null sender; one pair of surrounding <> is removed. */
+function senderValue(v: string): string {
+  const s = v.trim();
+  return s.startsWith('<') && s.endsWith('>') ? s.slice(1, -1).trim() : s;
+}
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+function buildProgram(setSender: (v: string) => string): Command {
+  const silent = (): void => {};
+  return new Command('sendmail')
+    .exitOverride()
+    .configureOutput({ writeOut: silent, writeErr: silent, outputError: silent })
+    .helpOption(false)
+    .argument('[recipients...]')
+    .option('--help')
+    .option('-t')
+    .option('-i')
+    .option('-v')
+    .option('-G')
+    .option('-U')
+    .option('-m')
+    .option('-n')
+    .option('--debug')
+    .option('--debug-arg <flags>')
+    .option('--queue')
+    .option('--queue-arg <arg>')
+    .option('-f <sender>', '', setSender)
+    .option('-r <sender>', '', setSender)
+    .option('-F <fullname>', '', (v: string) => noControls('-F', v))
+    .option('-b <mode>', '', parseMode)
+    .option('-o <option>', '', collect, [])
+    .option('-O <option=value>', '', collect, [])
+    .option('-N <dsn>', '', parseNotify)
+    .option('-R <ret>', '', parseRet)
+    .option('-V <envid>', '', (v: string) => noControls('-V', v))
+    .option('-B <type>')
+    .option('-C <file>')
+    .option('-h <hops>')
+    .option('-L <tag>')
+    .option('-X <logfile>')
+    .option('-e <mode>', '', collect, [])
+    .option('-A <which>', '', collect, []);
+}
+
+/** Whether a sendmail -O option sets IgnoreDots (`-O IgnoreDots`, `-O IgnoreDots=true`). */
+function oIgnoreDots(opts: string[]): boolean {
+  let on = false;
+  for (const o of opts) {
+    const m = /^ignoredots(?:=(.*))?$/i.exec(o.trim());
+    if (m) on = m[1] === undefined || /^(t|true|y|yes|on|1)$/i.test(m[1].trim());
+  }
+  return on;
+}
+
+/**
+ * Parse a sendmail command line (argv without the program name).
+ *
+ * `invokedAs` is the program's base name: `mailq` selects -bp and
+ * `newaliases` -bi, as with sendmail; an explicit -b wins.
+ *
+ * Added to {@link Invocation} (optional fields): `help`, `debugFlags`,
+ * `queueArg`, `bodyType`, `ignored`.
+ *
+ * @throws SmarthostError E_USAGE (kind 'usage', exit 64): unknown flag
+ *   (`unknown option "-Z"`), a flag without its value (`option "-f" needs a
+ *   value`), an unknown -b mode, a bad -N/-R value, a control character in
+ *   -F/-V, or -bm without -t and without recipients ("Recipient names must
+ *   be specified", as sendmail says).
+ */
+export function parseArgs(argv: readonly string[], invokedAs?: string): Invocation {
+  let sender: string | undefined;
+  const program = buildProgram((v) => (sender = senderValue(v)));
+  try {
+    program.parse(normalizeArgv(argv), { from: 'user' });
+  } catch (err) {
+    if (err instanceof SmarthostError) throw err;
+    if (err instanceof CommanderError) throw usageError(err.message.replace(/^error: /, ''));
+    throw err;
+  }
+  const o = program.opts<Record<string, unknown>>();
+  const str = (k: string): string | undefined => o[k] as string | undefined;
+  const list = (k: string): string[] => o[k] as string[];
+  const flag = (k: string): boolean => o[k] === true;
+
+  const options = list('o');
+  const defaultMode = invokedAs === 'mailq' ? 'p' : invokedAs === 'newaliases' ? 'i' : 'm';
+  const ignored: string[] = [];
+  for (const k of ['G', 'U', 'm', 'n']) if (flag(k)) ignored.push(`-${k}`);
+  for (const k of ['B', 'h', 'L', 'X']) if (str(k) !== undefined) ignored.push(`-${k}${str(k)}`);
+  for (const k of ['O', 'e', 'A']) for (const v of list(k)) ignored.push(`-${k}${v}`);
+  for (const v of options) if (v !== 'i') ignored.push(`-o${v}`);
+
+  const inv: Invocation = {
+    recipients: program.args,
+    extractRecipients: flag('t'),
+    ignoreDots: flag('i') || options.includes('i') || oIgnoreDots(list('O')),
+    sender,
+    fullName: str('F'),
+    verbose: flag('v'),
+    debug: flag('debug') || str('debugArg') !== undefined,
+    configFile: str('C'),
+    mode: str('b') ?? defaultMode,
+    queueRun: flag('queue') || str('queueArg') !== undefined,
+    options,
+    dsnNotify: str('N'),
+    dsnRet: str('R'),
+    dsnEnvid: str('V'),
+    help: flag('help'),
+    debugFlags: str('debugArg'),
+    queueArg: str('queueArg'),
+    bodyType: str('B'),
+    ignored,
+  };
+  if (inv.mode === 'm' && !inv.help && !inv.queueRun && !inv.extractRecipients && inv.recipients.length === 0) {
+    throw usageError('Recipient names must be specified (as arguments, or with -t in To, Cc, Bcc)');
+  }
+  return inv;
+}
+
+/** One screen of help for `--help` (`-h` is sendmail's hop count). */
+export function usage(prog = 'send-smarthost'): string {
+  return `usage: ${prog} [flags] [--] [recipient ...]
+       ${prog} -t [flags] [recipient ...]     (recipients also from To, Cc, Bcc)
+       ${prog} -bs | -bp | -q
+
+Reads a message on standard input and hands it to the configured smarthost.
+
+  -t            add recipients from the To, Cc and Bcc headers (Bcc is removed)
+  -i, -oi       a line with a single '.' does not end the message
+  -f addr       envelope sender ('' or '<>' for the null sender); also -faddr
+  -r addr       same as -f
+  -F name       full name of the sender
+  -v            verbose: show the SMTP dialogue
+  -d[flags]     debug trace (Exim style)
+  -C file       use this configuration file
+  -bm           read a message and deliver it (default)
+  -bs           speak SMTP on standard input/output
+  -bp           list the queue (also when called as mailq)
+  -bi           rebuild aliases: does nothing (also newaliases)
+  -q[time]      run the queue
+  -N dsn        DSN notify: never, or success,failure,delay
+  -R ret        DSN return: hdrs or full
+  -V envid      DSN envelope id
+  --            the rest are recipients, even if they start with '-'
+  --help        this text
+
+Accepted for sendmail compatibility and ignored:
+  -o<X> (other than -oi, e.g. -oem -odi -odb -oee -oep), -B type, -h hops,
+  -L tag, -O opt=val, -X file, -e<X>, -A<X>, -G, -U, -m, -n
+`;
+}

@@ -1,0 +1,239 @@
+import t from 'tap';
+import { MODES, normalizeArgv, parseArgs, usage } from '../../lib/submit/cli.js';
+import { SmarthostError, exitCodeFor } from '../../lib/errors.js';
+import type { Invocation } from '../../lib/types.js';
+
+type Expect = Partial<Invocation>;
+
+/** Every invocation in shared/reference/callers.md, with what it must mean. */
+const callers: [string, string[], Expect][] = [
+  ['Debian cron', ['-FCronDaemon', '-i', '-B8BITMIME', '-oem', 'root'],
+    { recipients: ['root'], extractRecipients: false, ignoreDots: true, sender: undefined, fullName: 'CronDaemon', mode: 'm', bodyType: '8BITMIME', options: ['em'] }],
+  ['Debian cron (older order, dma#88)', ['-i', '-FCronDaemon', '-B8BITMIME', '-oem', 'simon'],
+    { recipients: ['simon'], extractRecipients: false, ignoreDots: true, fullName: 'CronDaemon', mode: 'm' }],
+  ['cronie', ['-FCronDaemon', '-i', '-odi', '-oem', '-oi', '-t', '-f', 'root'],
+    { recipients: [], extractRecipients: true, ignoreDots: true, sender: 'root', fullName: 'CronDaemon', mode: 'm', options: ['di', 'em', 'i'] }],
+  ['bsd-mailx', ['-i', '-t'], { recipients: [], extractRecipients: true, ignoreDots: true, sender: undefined, mode: 'm' }],
+  ['bsd-mailx -r', ['-i', '-t', '-f', 'from@x.example'],
+    { recipients: [], extractRecipients: true, ignoreDots: true, sender: 'from@x.example' }],
+  ['GNU mailutils mail', ['-oi', '-f', 'root@vm', '-t'],
+    { recipients: [], extractRecipients: true, ignoreDots: true, sender: 'root@vm', mode: 'm' }],
+  ['s-nail', ['-i', '--', 'a@b.example'], { recipients: ['a@b.example'], extractRecipients: false, ignoreDots: true, sender: undefined }],
+  ['s-nail -r', ['-i', '-f', 'from@x.example', '--', 'a@b.example'],
+    { recipients: ['a@b.example'], extractRecipients: false, ignoreDots: true, sender: 'from@x.example' }],
+  ['NeoMutt default', ['-oem', '-oi', '--', 'a@x.example', 'b@y.example'],
+    { recipients: ['a@x.example', 'b@y.example'], extractRecipients: false, ignoreDots: true, sender: undefined, options: ['em', 'i'] }],
+  ['NeoMutt with options', ['-oem', '-oi', '-B8BITMIME', '-f', 'me@x.example', '-N', 'failure,delay', '-R', 'hdrs', '-V', 'env1', '--', '-odd@x.example'],
+    { recipients: ['-odd@x.example'], ignoreDots: true, sender: 'me@x.example', dsnNotify: 'FAILURE,DELAY', dsnRet: 'HDRS', dsnEnvid: 'env1', bodyType: '8BITMIME' }],
+  ['git send-email', ['-i', 'a@x.example', 'b@y.example'],
+    { recipients: ['a@x.example', 'b@y.example'], extractRecipients: false, ignoreDots: true, sender: undefined }],
+  ['git send-email -f', ['-i', '-f', 'Me@X.example', 'a@x.example'],
+    { recipients: ['a@x.example'], ignoreDots: true, sender: 'Me@X.example' }],
+  ['PHP mail()', ['-t', '-i'], { recipients: [], extractRecipients: true, ignoreDots: true, sender: undefined }],
+  ['PHP mail() 5th arg', ['-t', '-i', '-fuser@dom.example'],
+    { recipients: [], extractRecipients: true, ignoreDots: true, sender: 'user@dom.example' }],
+  ['PHPMailer', ['-oi', '-fsender@x.example', '-t'], { extractRecipients: true, ignoreDots: true, sender: 'sender@x.example' }],
+  ['PHPMailer, no sender', ['-oi', '-t'], { extractRecipients: true, ignoreDots: true, sender: undefined }],
+  ['Symfony Mailer -bs', ['-bs'], { recipients: [], extractRecipients: false, ignoreDots: false, mode: 's' }],
+  ['Symfony Mailer -t', ['-t', '-fbounce@x.example'], { extractRecipients: true, ignoreDots: false, sender: 'bounce@x.example', mode: 'm' }],
+  ['Ruby mail / Rails', ['-i', '-f', 'from@x.example', '--', 'a@x.example', 'b@y.example'],
+    { recipients: ['a@x.example', 'b@y.example'], ignoreDots: true, sender: 'from@x.example', extractRecipients: false }],
+  ['old Ruby mail gem', ['-i', '-t'], { extractRecipients: true, ignoreDots: true }],
+  ['logwatch', ['-t'], { recipients: [], extractRecipients: true, ignoreDots: false, sender: undefined, mode: 'm' }],
+  ['unattended-upgrades', ['-oi', '-t'], { extractRecipients: true, ignoreDots: true }],
+  ['mdadm', ['-t'], { extractRecipients: true, ignoreDots: false }],
+  ['sudo', ['-t'], { extractRecipients: true, ignoreDots: false }],
+  ['fail2ban', ['-f', 'fail2ban@host.example', 'root'],
+    { recipients: ['root'], extractRecipients: false, ignoreDots: false, sender: 'fail2ban@host.example' }],
+  ['systemd-cron', ['-i', '-B8BITMIME', 'root'], { recipients: ['root'], ignoreDots: true, bodyType: '8BITMIME' }],
+];
+
+t.test('real callers', async (t) => {
+  for (const [name, argv, want] of callers) {
+    const inv = parseArgs(argv);
+    for (const [k, v] of Object.entries(want)) {
+      t.same(inv[k as keyof Invocation], v, `${name}: ${argv.join(' ')} → ${k}`);
+    }
+  }
+});
+
+/** deps.md §5 pitfalls and other edge cases: [argv, expected fields]. */
+const edges: [string[], Expect][] = [
+  [['-d', 'a@y'], { debug: true, debugFlags: undefined, recipients: ['a@y'] }],
+  [['-d0.1', 'a@y'], { debug: true, debugFlags: '0.1', recipients: ['a@y'] }],
+  [['-vd0.1', 'a@y'], { verbose: true, debug: true, debugFlags: '0.1', recipients: ['a@y'] }],
+  [['-q', 'a@y'], { queueRun: true, queueArg: undefined, recipients: ['a@y'] }],
+  [['-q'], { queueRun: true, recipients: [] }],
+  [['-q30m'], { queueRun: true, queueArg: '30m' }],
+  [['-q', '-v'], { queueRun: true, verbose: true }],
+  [['-f', '', 'a@y'], { sender: '', recipients: ['a@y'] }],
+  [['-f', '<>', 'a@y'], { sender: '', recipients: ['a@y'] }],
+  [['-f<>', 'a@y'], { sender: '' }],
+  [['-f', '<me@x>', 'a@y'], { sender: 'me@x' }],
+  [['-r', 'me@x', 'a@y'], { sender: 'me@x' }],
+  [['-f', 'first@x', '-r', 'last@x', 'a@y'], { sender: 'last@x' }],
+  [['-r', 'first@x', '-f', 'last@x', 'a@y'], { sender: 'last@x' }],
+  [['-f', '-', 'a@y'], { sender: '-' }],
+  [['--', '-weird@x'], { recipients: ['-weird@x'] }],
+  [['--', '-weird@x', '-t', '--'], { recipients: ['-weird@x', '-t', '--'], extractRecipients: false }],
+  [['a@y', '-oi'], { recipients: ['a@y'], ignoreDots: true }],
+  [['a@y', '-f', 'x@z', 'b@y'], { recipients: ['a@y', 'b@y'], sender: 'x@z' }],
+  [['-ti', 'a@y'], { extractRecipients: true, ignoreDots: true, recipients: ['a@y'] }],
+  [['-it'], { extractRecipients: true, ignoreDots: true }],
+  [['-tf', 'me@x'], { extractRecipients: true, sender: 'me@x', recipients: [] }],
+  [['-tfme@x'], { extractRecipients: true, sender: 'me@x' }],
+  [['-toi'], { extractRecipients: true, ignoreDots: true, options: ['i'] }],
+  [['-F', 'Full Name', '-f', 'me@x', 'a@y'], { fullName: 'Full Name', sender: 'me@x' }],
+  [['-FFull', 'a@y'], { fullName: 'Full' }],
+  [['-o', 'i', 'a@y'], { ignoreDots: true, options: ['i'] }],
+  [['-odi', '-oem', '-oXanything', 'r@x'], { options: ['di', 'em', 'Xanything'], ignoreDots: false, ignored: ['-odi', '-oem', '-oXanything'] }],
+  [['-O', 'IgnoreDots', 'a@y'], { ignoreDots: true }],
+  [['-OIgnoreDots=true', 'a@y'], { ignoreDots: true }],
+  [['-O', 'IgnoreDots=false', 'a@y'], { ignoreDots: false, ignored: ['-OIgnoreDots=false'] }],
+  [['-bm', 'a@y'], { mode: 'm', recipients: ['a@y'] }],
+  [['-b', 'm', 'a@y'], { mode: 'm' }],
+  [['-bp'], { mode: 'p' }],
+  [['-bi'], { mode: 'i' }],
+  [['-bs', '-v'], { mode: 's', verbose: true }],
+  [['-C', '/etc/x.conf', 'a@y'], { configFile: '/etc/x.conf' }],
+  [['-C/etc/x.conf', 'a@y'], { configFile: '/etc/x.conf' }],
+  [['-N', 'never', 'a@y'], { dsnNotify: 'NEVER' }],
+  [['-NSuccess,Failure', 'a@y'], { dsnNotify: 'SUCCESS,FAILURE' }],
+  [['-R', 'FULL', 'a@y'], { dsnRet: 'FULL' }],
+  [['-Vx+1', 'a@y'], { dsnEnvid: 'x+1' }],
+  [['-B', '8BITMIME', 'a@y'], { bodyType: '8BITMIME' }],
+  [['-h', '17', '-L', 'tag', '-X', '/tmp/log', '-O', 'opt=val', 'a@y'],
+    { recipients: ['a@y'], ignored: ['-h17', '-Ltag', '-X/tmp/log', '-Oopt=val'] }],
+  [['-G', '-U', '-m', '-n', 'a@y'], { recipients: ['a@y'], ignored: ['-G', '-U', '-m', '-n'] }],
+  [['-GUmn', 'a@y'], { recipients: ['a@y'], ignored: ['-G', '-U', '-m', '-n'] }],
+  [['-em', '-ep', '-eq', '-ee', 'a@y'], { recipients: ['a@y'], ignored: ['-em', '-ep', '-eq', '-ee'] }],
+  [['-A', 'c', '-Ac', '-Am', 'a@y'], { recipients: ['a@y'], ignored: ['-Ac', '-Ac', '-Am'] }],
+  [['-', 'a@y'], { recipients: ['-', 'a@y'] }],
+  [['--help'], { help: true }],
+  [['-t', '-h', '3'], { extractRecipients: true, help: false }],
+];
+
+t.test('edge cases and deps.md §5 pitfalls', async (t) => {
+  for (const [argv, want] of edges) {
+    const inv = parseArgs(argv);
+    for (const [k, v] of Object.entries(want)) t.same(inv[k as keyof Invocation], v, `${JSON.stringify(argv)} → ${k}`);
+  }
+});
+
+t.test('defaults', async (t) => {
+  t.same(parseArgs(['a@y']), {
+    recipients: ['a@y'],
+    extractRecipients: false,
+    ignoreDots: false,
+    sender: undefined,
+    fullName: undefined,
+    verbose: false,
+    debug: false,
+    configFile: undefined,
+    mode: 'm',
+    queueRun: false,
+    options: [],
+    dsnNotify: undefined,
+    dsnRet: undefined,
+    dsnEnvid: undefined,
+    help: false,
+    debugFlags: undefined,
+    queueArg: undefined,
+    bodyType: undefined,
+    ignored: [],
+  });
+});
+
+t.test('program name selects the mode', async (t) => {
+  t.equal(parseArgs([], 'mailq').mode, 'p');
+  t.equal(parseArgs([], 'newaliases').mode, 'i');
+  t.equal(parseArgs(['a@y'], 'sendmail').mode, 'm');
+  t.equal(parseArgs(['-bs'], 'mailq').mode, 's', 'an explicit -b wins');
+});
+
+const errors: [string[], RegExp][] = [
+  [['-Z', 'a@y'], /^unknown option "-Z"$/],
+  [['-tZ', 'a@y'], /^unknown option "-Z"$/],
+  [['a@y', '-x'], /^unknown option "-x"$/],
+  [['--debug', 'a@y'], /^unknown option "--debug"$/],
+  [['--queue-arg=x', 'a@y'], /^unknown option "--queue-arg"$/],
+  [['--version'], /^unknown option "--version"$/],
+  [['-f'], /^option "-f" needs a value$/],
+  [['a@y', '-r'], /^option "-r" needs a value$/],
+  [['-t', '-F'], /^option "-F" needs a value$/],
+  [['-ti', '-o'], /^option "-o" needs a value$/],
+  [['-C'], /^option "-C" needs a value$/],
+  [['-bz'], /^unknown mode "-bz"/],
+  [['-bmx', 'a@y'], /^unknown mode "-bmx"/],
+  [['-N', 'a@y'], /^bad -N value "a@y"/], // Exim's -N (no value) swallows the recipient: caught
+  [['-Nnever,success', 'a@y'], /^bad -N value/],
+  [['-R', 'some', 'a@y'], /^bad -R value "some"/],
+  [['-F', 'Evil\r\nBcc: x@y', 'a@y'], /^bad -F value "Evil\\r\\nBcc: x@y": control character$/],
+  [['-V', 'id\n', 'a@y'], /^bad -V value/],
+  [[], /^Recipient names must be specified/],
+  [['-i', '-oem'], /^Recipient names must be specified/],
+  [['-bm', '-f', 'me@x'], /^Recipient names must be specified/],
+];
+
+t.test('usage errors', async (t) => {
+  for (const [argv, re] of errors) {
+    try {
+      parseArgs(argv);
+      t.fail(`${JSON.stringify(argv)} should fail`);
+    } catch (err) {
+      t.ok(err instanceof SmarthostError, `${JSON.stringify(argv)} throws SmarthostError`);
+      const e = err as SmarthostError;
+      t.equal(e.code, 'E_USAGE');
+      t.equal(e.kind, 'usage');
+      t.equal(exitCodeFor(e.kind), 64);
+      t.match(e.message, re, JSON.stringify(argv));
+    }
+  }
+});
+
+t.test('modes that are valid sendmail but not delivery parse fine', async (t) => {
+  for (const m of Object.keys(MODES)) t.equal(parseArgs([`-b${m}`, 'a@y']).mode, m);
+  t.equal(parseArgs(['-bv']).mode, 'v', 'no recipient check outside -bm');
+});
+
+t.test('normalizeArgv', async (t) => {
+  const rows: [string[], string[]][] = [
+    [['-d', 'a@y'], ['--debug', 'a@y']],
+    [['-d0.1'], ['--debug-arg', '0.1']],
+    [['-q', 'a@y'], ['--queue', 'a@y']],
+    [['-qIsubstr'], ['--queue-arg', 'Isubstr']],
+    [['-f', '-d'], ['-f', '-d']],
+    [['-oi', '-odi'], ['-o', 'i', '-o', 'di']],
+    [['-ti'], ['-t', '-i']],
+    [['--', '-d', '-q'], ['--', '-d', '-q']],
+    [['a@y', '-'], ['a@y', '-']],
+  ];
+  for (const [argv, want] of rows) t.same(normalizeArgv(argv), want, JSON.stringify(argv));
+});
+
+t.test('nothing is printed by commander', async (t) => {
+  const writes: string[] = [];
+  const orig = [process.stdout.write, process.stderr.write];
+  process.stdout.write = process.stderr.write = ((s: string) => (writes.push(String(s)), true)) as typeof process.stdout.write;
+  try {
+    for (const argv of [['--help'], ['-Z'], ['-f'], ['-bz']]) {
+      try {
+        parseArgs(argv);
+      } catch {
+        /* expected for the bad ones */
+      }
+    }
+  } finally {
+    [process.stdout.write, process.stderr.write] = orig as [typeof process.stdout.write, typeof process.stderr.write];
+  }
+  t.same(writes, []);
+});
+
+t.test('usage text', async (t) => {
+  const u = usage('sendmail');
+  t.match(u, /^usage: sendmail /);
+  for (const f of ['-t ', '-i, -oi', '-f addr', '-F name', '-bs', '-bp', '-q', '--help', '-oem', '-B type', '-h hops']) {
+    t.ok(u.includes(f), `mentions ${f}`);
+  }
+  t.ok(u.split('\n').length <= 40, 'one screen');
+});
