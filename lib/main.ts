@@ -13,7 +13,7 @@ import { readAll, prepareMessage } from './submit/message.js';
 import { localFqdn } from './submit/hostname.js';
 import { makeTracer } from './report/report.js';
 import { summarize } from './report/summary.js';
-import type { Config, Outcome } from './types.js';
+import type { Config, Envelope, Invocation, Outcome } from './types.js';
 
 export const DEFAULT_CONFIG = '/etc/send-smarthost.conf';
 
@@ -71,9 +71,27 @@ async function run(argv: string[], io: Io): Promise<number> {
   const raw = await readAll(io.stdin);
   const fqdn = localFqdn();
   const { envelope, data } = prepareMessage(raw, inv, { qualifyDomain: config.qualifyDomain ?? fqdn, user: io.user });
-  tracer({ type: 'note', text: `sender <${envelope.sender}>, recipients ${envelope.recipients.map((r) => `<${r}>`).join(' ')}, ${data.length} bytes` });
+  return submit({ inv, config, io, tracer, fqdn }, envelope, data);
+}
 
-  const outcome = await send(config, envelope, data, config.heloData ?? fqdn, tracer, io.env);
+/** What a submission needs besides the message itself. */
+export interface SubmitContext {
+  inv: Invocation;
+  config: Config;
+  io: Io;
+  tracer: Tracer;
+  /** This host's FQDN (helo_data and qualify_domain default). */
+  fqdn: string;
+}
+
+/**
+ * Take one prepared message (from stdin, or later from an SMTP dialogue on
+ * stdin) and deliver it; resolve to the exit code for the caller.
+ */
+export async function submit(ctx: SubmitContext, envelope: Envelope, data: Buffer): Promise<number> {
+  const { inv, config, io, tracer } = ctx;
+  tracer({ type: 'note', text: `sender <${envelope.sender}>, recipients ${envelope.recipients.map((r) => `<${r}>`).join(' ')}, ${data.length} bytes` });
+  const outcome = await send(config, envelope, data, config.heloData ?? ctx.fqdn, tracer, io.env);
   for (const line of summarize(outcome, inv.verbose || inv.debug)) io.stderr(`send-smarthost: ${line}\n`);
   switch (outcome.result) {
     case 'delivered':
@@ -86,7 +104,7 @@ async function run(argv: string[], io: Io): Promise<number> {
 }
 
 /** Resolve the route and deliver; the DNS and SMTP code is loaded only here. */
-async function send(config: Config, envelope: { sender: string; recipients: string[] }, data: Buffer, helo: string, tracer: Tracer, env: NodeJS.ProcessEnv): Promise<Outcome> {
+async function send(config: Config, envelope: Envelope, data: Buffer, helo: string, tracer: Tracer, env: NodeJS.ProcessEnv): Promise<Outcome> {
   const [{ createDnsTransport }, { systemNameServers }, { resolveRoute }, { deliver }, { openSession }, { matchHostList }] = await Promise.all([
     import('./route/dns.js'),
     import('./route/resolv-conf.js'),
