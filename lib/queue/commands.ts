@@ -1,0 +1,91 @@
+/**
+ * The queue commands of the command line: --init-spool, -bp (mailq), -bpc,
+ * -q / -qf, -M, -Mrm. Each returns the exit code; output goes through `out`
+ * (stdout) and deps.say (stderr). -bp and -bpc only read the spool: they
+ * never load the DNS or SMTP code.
+ */
+import { EX } from '../errors.js';
+import { listMessages, readHeader, initSpool } from './spool.js';
+import { formatListing } from './listing.js';
+import { removeMessages, runQueue } from './queue.js';
+import type { QueueDeps } from './deps.js';
+import type { SpoolHeader } from './header.js';
+import { isMessageId } from './ids.js';
+import { readdirSync } from 'node:fs';
+
+export type QueueCommand = 'init' | 'list' | 'count' | 'run' | 'deliver' | 'remove';
+
+export interface QueueCommandOptions {
+  command: QueueCommand;
+  /** -qf */
+  force: boolean;
+  /** -M / -Mrm ids. */
+  ids: string[];
+  /** Who runs it (log lines: `removed by root`). */
+  by: string;
+  out: (text: string) => void;
+}
+
+/** Headers of every queued message; damaged ones are reported through deps.say and left out. */
+function headers(deps: QueueDeps): SpoolHeader[] {
+  const out: SpoolHeader[] = [];
+  for (const id of listMessages(deps.spool)) {
+    try {
+      const h = readHeader(deps.spool, id);
+      if (h) out.push(h);
+    } catch (err) {
+      deps.say(err instanceof Error ? err.message : String(err));
+    }
+  }
+  return out;
+}
+
+/** Drop files waiting in incoming/ (readable by the spool owner only; 0 for others). */
+function waitingDrops(deps: QueueDeps): number {
+  try {
+    return readdirSync(deps.spool.incoming).filter(isMessageId).length;
+  } catch {
+    return 0;
+  }
+}
+
+export async function queueCommand(o: QueueCommandOptions, deps: QueueDeps): Promise<number> {
+  switch (o.command) {
+    case 'init':
+      for (const line of initSpool(deps.spool)) o.out(`${line}\n`);
+      return EX.OK;
+    case 'list': {
+      o.out(formatListing(headers(deps), deps.now()));
+      const drops = waitingDrops(deps);
+      if (drops > 0) o.out(`${drops} submitted message${drops === 1 ? '' : 's'} waiting in ${deps.spool.incoming} (moved into the queue by the next queue run)\n`);
+      return EX.OK;
+    }
+    case 'count':
+      o.out(`${listMessages(deps.spool).length + waitingDrops(deps)}\n`);
+      return EX.OK;
+    case 'remove': {
+      const r = removeMessages(o.ids, deps, o.by);
+      for (const id of r.missing) deps.say(`message ${id} is not in the queue`);
+      for (const id of r.locked) deps.say(`message ${id} is locked by a delivery in progress: not removed`);
+      return r.locked.length ? EX.TEMPFAIL : r.missing.length ? EX.NOINPUT : EX.OK;
+    }
+    case 'run':
+    case 'deliver': {
+      const r = await runQueue({ force: o.force, ...(o.command === 'deliver' ? { ids: o.ids } : {}), by: o.by }, deps);
+      for (const id of r.missing) deps.say(`message ${id} is not in the queue`);
+      for (const [id, status] of Object.entries(r.results)) deps.trace(`${id}: ${status}`);
+      return r.missing.length ? EX.NOINPUT : EX.OK;
+    }
+  }
+}
+
+/** The queue command an invocation asks for, if any (pure). */
+export function queueCommandOf(inv: { mode: string; queueRun: boolean; messageAction?: 'deliver' | 'remove'; initSpool?: boolean }): QueueCommand | undefined {
+  if (inv.initSpool) return 'init';
+  if (inv.messageAction === 'remove') return 'remove';
+  if (inv.messageAction === 'deliver') return 'deliver';
+  if (inv.mode === 'p') return 'list';
+  if (inv.mode === 'pc') return 'count';
+  if (inv.queueRun) return 'run';
+  return undefined;
+}

@@ -1,0 +1,57 @@
+/**
+ * What the queue code needs from the outside world. main.ts wires the real
+ * ones (the smarthost delivery, the main log of lib/report/log.ts, the
+ * bounce builder, dead.letter); tests pass fakes. Everything here is data
+ * or a function: the queue modules never import the DNS or SMTP code, so
+ * -bp and -q with an empty queue stay cheap.
+ */
+import type { Attempt, Envelope, Outcome, RecipientResult, RetryRule } from '../types.js';
+import type { SpoolHeader, Submitter } from './header.js';
+import type { LockDeps } from './lock.js';
+import type { SpoolLayout } from './spool.js';
+
+/** The main log, event by event (lib/report/log.ts formats them in Exim's shape). */
+export interface QueueLog {
+  /** `<=`: a message arrived (submission, drop file accepted, bounce created with `bounceOf`). */
+  arrival(h: SpoolHeader, info?: { bounceOf?: string }): void;
+  /** `=>`, `==`, `**`: one recipient's result, with the attempt that decided it when there was one. */
+  recipient(id: string, r: RecipientResult, attempt: Attempt | undefined): void;
+  /** `Completed`: the message left the queue (or needed none). */
+  completed(id: string): void;
+  /** Any other line about a message (`removed by root`, `frozen: …`, `queued: …`). */
+  note(id: string, text: string): void;
+  /** `Start queue run` / `End queue run` (flags such as `-qf`). */
+  queueRun(event: 'Start' | 'End', flags?: string): void;
+}
+
+/** What a bounce needs: the failed message and why (RFC 3464 DSN, built by lib/queue/bounce.ts). */
+export interface FailureReport {
+  id: string;
+  header: SpoolHeader;
+  failed: { recipient: string; reason: string; host?: string }[];
+  data: Buffer;
+}
+
+export interface QueueDeps {
+  spool: SpoolLayout;
+  now: () => number;
+  /** A fresh message id (unique in this process). */
+  newId: () => string;
+  /** Deliver to the smarthost now (route, DNS, SMTP); never throws for delivery problems. */
+  deliver: (envelope: Envelope, data: Buffer) => Promise<Outcome>;
+  /** The route's host names, for the retry hints. */
+  hostNames: string[];
+  rules: readonly RetryRule[];
+  log: QueueLog;
+  /** Build the DSN for failed recipients. */
+  makeBounce: (input: FailureReport) => { envelope: Envelope; data: Buffer };
+  /** Append the message to the submitter's dead.letter; resolves to the file written. @throws when impossible */
+  deadLetter: (submitter: Submitter, data: Buffer, reason: string) => Promise<string>;
+  lock: LockDeps;
+  /** Login name of a uid. */
+  userName: (uid: number) => string;
+  /** Lines for the caller's stderr (only what the caller must know; verbose lines go through `trace`). */
+  say: (line: string) => void;
+  /** -v/-d chatter. */
+  trace: (line: string) => void;
+}

@@ -1,0 +1,113 @@
+/**
+ * Retry hints per host and address (`db/retry-hints.json`, Exim's retry
+ * database in spirit): when connecting to an address of the smarthost fails,
+ * the failure and the next time worth trying are remembered under
+ * `host:address`, so that a queue run of many messages, or a new submission,
+ * does not wait for the same dead host again and again. Hints are advice:
+ * concurrent writers may overwrite each other (the last one wins), entries
+ * expire, and forced deliveries (-qf, -M) ignore them. The decisions are
+ * pure; loadHints/saveHints are the thin I/O.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from './atomic.js';
+import type { Attempt } from '../types.js';
+
+export interface HostHint {
+  /** First failure of this run of failures (ms). */
+  firstFailure: number;
+  lastAttempt: number;
+  /** Not worth trying before this time (ms). */
+  next: number;
+  reason: string;
+}
+
+export type Hints = Record<string, HostHint>;
+
+/** Entries are dropped this long after their `next` time even if nothing touched them. */
+export const HINT_EXPIRY = 7 * 86_400_000;
+
+/** Stages at which an attempt says something about the host rather than the message. */
+const HOST_STAGES = new Set(['connect', 'banner', 'ehlo', 'starttls']);
+
+export const hintKey = (host: string, address: string): string => `${host.toLowerCase()}:${address}`;
+
+/**
+ * Update hints from one delivery's attempts (pure): a host-level deferral
+ * records or extends a hint, any attempt that got past the greeting and
+ * EHLO clears it. `schedule` gives the next time from the hint's own
+ * failure history (the message retry rules; 'give-up' means: do not hold
+ * the host back any more).
+ */
+export function updateHints(
+  hints: Hints,
+  attempts: readonly Attempt[],
+  now: number,
+  schedule: (state: { firstFailure: number; lastAttempt: number; nextAttempt?: number }) => number | 'give-up',
+): Hints {
+  const out: Hints = { ...hints };
+  for (const a of attempts) {
+    const key = hintKey(a.queried, a.address);
+    if (a.result === 'deferred' && HOST_STAGES.has(a.stage)) {
+      const prev = out[key];
+      const firstFailure = prev?.firstFailure ?? now;
+      // the previous attempt and its scheduled time, so geometric rules really back off
+      const next = schedule({ firstFailure, lastAttempt: prev?.lastAttempt ?? now, nextAttempt: prev?.next });
+      out[key] = { firstFailure, lastAttempt: now, next: next === 'give-up' ? now : next, reason: a.reason };
+    } else {
+      delete out[key];
+    }
+  }
+  for (const [k, h] of Object.entries(out)) if (now - h.next > HINT_EXPIRY) delete out[k];
+  return out;
+}
+
+/**
+ * Whether every host of the route is known to be down until later (pure):
+ * each host name has at least one hint and all its hints are in the future.
+ * Returns the earliest time one of them may be tried, or undefined when a
+ * host may be tried now (or nothing is known about it).
+ */
+export function hostsHeldBack(hints: Hints, hostNames: readonly string[], now: number): number | undefined {
+  if (hostNames.length === 0) return undefined;
+  let earliest = Infinity;
+  for (const name of hostNames) {
+    const prefix = `${name.toLowerCase()}:`;
+    const mine = Object.entries(hints).filter(([k]) => k.startsWith(prefix));
+    if (mine.length === 0) return undefined;
+    for (const [, h] of mine) {
+      if (h.next <= now) return undefined;
+      earliest = Math.min(earliest, h.next);
+    }
+  }
+  return earliest;
+}
+
+const hintsPath = (dbDir: string): string => join(dbDir, 'retry-hints.json');
+
+/** Read the hints; a missing, unreadable or damaged file is no hints. */
+export function loadHints(dbDir: string): Hints {
+  try {
+    const v = JSON.parse(readFileSync(hintsPath(dbDir), 'utf8')) as unknown;
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return {};
+    const out: Hints = {};
+    for (const [k, h] of Object.entries(v as Record<string, Partial<HostHint>>)) {
+      if (typeof h?.next === 'number' && typeof h.firstFailure === 'number' && typeof h.lastAttempt === 'number') {
+        out[k] = { firstFailure: h.firstFailure, lastAttempt: h.lastAttempt, next: h.next, reason: String(h.reason ?? '') };
+      }
+    }
+    return out;
+  } catch {
+    return {};
+  }
+}
+
+/** Write the hints atomically (tmp in the same directory). Failures are ignored: hints are advice. */
+export function saveHints(dbDir: string, hints: Hints): boolean {
+  try {
+    writeFileAtomic(hintsPath(dbDir), JSON.stringify(hints) + '\n', { tmpDir: dbDir, what: 'hints' });
+    return true;
+  } catch {
+    return false;
+  }
+}

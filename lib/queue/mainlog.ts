@@ -1,0 +1,67 @@
+/**
+ * The queue's log events → the main log's Exim-shaped lines
+ * (lib/report/log.ts). The only place that knows both vocabularies.
+ */
+import { arrivalLine, completedLine, deferErrno, deferralLine, deliveryLine, EXIM_ERRNO, failureLine, frozenLine, messageLine, queueRunLine, removedLine, unfrozenLine, type LogHost, type LogSink } from '../report/log.js';
+import { HELD_BACK } from './attempt.js';
+import type { QueueLog } from './deps.js';
+import type { ErrorCode } from '../errors.js';
+import type { Attempt } from '../types.js';
+
+const hostOf = (a: Attempt): LogHost => ({ canonical: a.canonical, address: a.address, port: a.port, queried: a.queried });
+
+/** The reason without the `canonical [address]:port: ` prefix the H= field already shows. */
+const bareReason = (reason: string, a: Attempt | undefined): string => {
+  const prefix = a ? `${a.canonical} [${a.address}]:${a.port}: ` : undefined;
+  return prefix && reason.startsWith(prefix) ? reason.slice(prefix.length) : reason;
+};
+
+/** The `defer (n)` number for a deferral, from where the attempt ended (Exim's errno values). */
+export function errnoOf(a: Attempt | undefined, reason: string): number {
+  if (reason === HELD_BACK) return EXIM_ERRNO.HRETRY;
+  if (!a) return EXIM_ERRNO.UNKNOWN;
+  const sysCode = /\b(E[A-Z]{3,})\b/.exec(a.reason)?.[1];
+  const code: ErrorCode =
+    a.stage === 'connect' ? (/timed? ?out/i.test(a.reason) ? 'E_TIMEOUT' : 'E_CONNECT') : a.stage === 'starttls' ? 'E_TLS' : a.stage === 'dns' ? 'E_DNS_SERVFAIL' : 'E_SMTP_TEMP';
+  return deferErrno({ code, stage: a.stage, ...(sysCode ? { sysCode } : {}) });
+}
+
+/** A QueueLog writing to `sink`; `now` stamps the lines. */
+export function queueLog(sink: LogSink, now: () => number, user: string): QueueLog {
+  const at = (): Date => new Date(now());
+  let lastDelivered: { id: string; attempt: Attempt } | undefined;
+  return {
+    arrival(h, info) {
+      sink(arrivalLine({ at: at(), id: h.id, sender: h.sender, size: h.size, user: h.submitter.user, ...(info?.bounceOf ? { bounceOf: info.bounceOf } : {}) }));
+    },
+    recipient(id, r, attempt) {
+      if (r.result === 'delivered' && attempt) {
+        const more = lastDelivered?.id === id && lastDelivered.attempt === attempt;
+        lastDelivered = { id, attempt };
+        const tls = attempt.tls ? { protocol: attempt.tls.protocol, cipher: attempt.tls.cipher, verified: attempt.tls.verified } : undefined;
+        sink(deliveryLine({ at: at(), id, recipient: r.recipient, host: hostOf(attempt), ...(tls ? { tls } : {}), confirmation: attempt.reason, more }));
+      } else if (r.result === 'delivered') {
+        sink(messageLine({ at: at(), id, text: `=> ${r.recipient}: ${r.reason}` }));
+      } else if (r.result === 'deferred') {
+        sink(deferralLine({ at: at(), id, recipient: r.recipient, errno: errnoOf(attempt, r.reason), reason: bareReason(r.reason, attempt), ...(attempt ? { host: hostOf(attempt) } : {}) }));
+      } else {
+        sink(failureLine({ at: at(), id, recipient: r.recipient, reason: bareReason(r.reason, attempt), ...(attempt ? { host: hostOf(attempt) } : { routed: attempt !== undefined }) }));
+      }
+    },
+    completed(id) {
+      sink(completedLine({ at: at(), id }));
+    },
+    note(id, text) {
+      const removed = /^removed by (.*)$/.exec(text);
+      const unfrozen = /^unfrozen by (.*)$/.exec(text);
+      const frozen = /^frozen: (.*)$/s.exec(text);
+      if (removed) sink(removedLine({ at: at(), id, user: removed[1] ?? user }));
+      else if (unfrozen) sink(unfrozenLine({ at: at(), id, user: unfrozen[1] ?? user }));
+      else if (frozen) sink(frozenLine({ at: at(), id, reason: frozen[1] }));
+      else sink(messageLine({ at: at(), id, text }));
+    },
+    queueRun(event, flags) {
+      sink(queueRunLine({ at: at(), event, pid: process.pid, ...(flags ? { flags } : {}) }));
+    },
+  };
+}

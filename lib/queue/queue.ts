@@ -1,0 +1,124 @@
+/**
+ * Queue runs (-q, -qf, -M) and removals (-Mrm). A run first moves drop files
+ * into input/ and clears day-old debris, then tries every due message in
+ * arrival order under its per-message lock (so concurrent runners and
+ * submissions never deliver one message twice), skipping frozen ones and,
+ * through the retry hints, hosts that failed recently. Bounces created on
+ * the way are delivered in the same run.
+ */
+import { existsSync } from 'node:fs';
+import { SmarthostError } from '../errors.js';
+import { acceptDrops } from './drop.js';
+import { isMessageId } from './ids.js';
+import { lockMessage } from './lock.js';
+import { processMessage, type ProcessResult } from './process.js';
+import { cleanOrphans, listMessages, readHeader, removeMessage, spoolAccess } from './spool.js';
+import type { QueueDeps } from './deps.js';
+
+export interface RunOptions {
+  /** -qf / -M: ignore retry times and host hints. */
+  force: boolean;
+  /** -M: only these messages (forced, and thawed when frozen). */
+  ids?: string[];
+  /** Who runs it (for log lines). */
+  by: string;
+}
+
+export interface RunSummary {
+  /** Final status per message id tried (bounces included). */
+  results: Record<string, ProcessResult['status']>;
+  /** -M ids that are not in the queue. */
+  missing: string[];
+}
+
+/**
+ * Run the queue once.
+ * @throws SmarthostError E_IO (kind 'io') when this process cannot write input/ (not root nor the spool owner).
+ */
+export async function runQueue(opts: RunOptions, deps: QueueDeps): Promise<RunSummary> {
+  const l = deps.spool;
+  if (!existsSync(l.input)) {
+    // no spool (never made, or another spool_directory): nothing can be queued, nothing to run
+    deps.trace(`${l.input} does not exist: the queue is empty`);
+    return { results: {}, missing: opts.ids ? [...opts.ids] : [] };
+  }
+  if (spoolAccess(l).how !== 'direct') {
+    throw new SmarthostError('E_IO', 'io', `cannot run the queue: ${l.input} is not writable by this user (run as root or the spool owner; see send-smarthost --init-spool)`);
+  }
+  const drops = acceptDrops(l, { now: deps.now(), userName: deps.userName, newId: deps.newId, lock: deps.lock });
+  for (const h of drops.accepted) deps.log.arrival(h);
+  for (const p of drops.problems) deps.say(`drop file refused: ${p}`);
+  for (const p of cleanOrphans(l, deps.now())) deps.trace(`removed stale ${p}`);
+
+  const summary: RunSummary = { results: {}, missing: [] };
+  const todo = opts.ids ?? listMessages(l);
+  const single = opts.ids !== undefined;
+  const flags = single ? '-M' : opts.force ? '-qf' : undefined;
+  deps.log.queueRun('Start', flags);
+  try {
+    await runEach(todo, single, opts, deps, summary);
+  } finally {
+    deps.log.queueRun('End', flags);
+  }
+  return summary;
+}
+
+async function runEach(todo: string[], single: boolean, opts: RunOptions, deps: QueueDeps, summary: RunSummary): Promise<void> {
+  for (const id of todo) {
+    if (!isMessageId(id)) {
+      summary.missing.push(id);
+      continue;
+    }
+    let r: ProcessResult;
+    try {
+      r = await processMessage(id, deps, { forced: opts.force || single, thaw: single, by: opts.by });
+    } catch (err) {
+      // a damaged or unreadable message must not stop the run for the others
+      if (!(err instanceof SmarthostError) || err.code !== 'E_IO') throw err;
+      deps.say(`${id}: ${err.message}`);
+      continue;
+    }
+    summary.results[id] = r.status;
+    if (r.status === 'gone' && single) summary.missing.push(id);
+    if (r.status === 'locked') (single ? deps.say : deps.trace)(`message ${id} is being delivered by another process: skipped`);
+    if ('bounces' in r) {
+      for (const b of r.bounces) {
+        const br = await processMessage(b, deps, { forced: true, thaw: false, by: opts.by });
+        summary.results[b] = br.status;
+      }
+    }
+  }
+}
+
+/**
+ * -Mrm: remove messages from the queue (logged `removed by <user>`, then
+ * `Completed`). Returns the ids that were not in the queue or are locked
+ * by a delivery in progress.
+ */
+export function removeMessages(ids: string[], deps: QueueDeps, by: string): { removed: string[]; missing: string[]; locked: string[] } {
+  const out = { removed: [] as string[], missing: [] as string[], locked: [] as string[] };
+  for (const id of ids) {
+    if (!isMessageId(id)) {
+      out.missing.push(id);
+      continue;
+    }
+    const lock = lockMessage(deps.spool.input, id, deps.lock);
+    if (!lock) {
+      out.locked.push(id);
+      continue;
+    }
+    try {
+      if (!readHeader(deps.spool, id)) {
+        out.missing.push(id);
+        continue;
+      }
+      removeMessage(deps.spool, id);
+      deps.log.note(id, `removed by ${by}`);
+      deps.log.completed(id);
+      out.removed.push(id);
+    } finally {
+      lock.release();
+    }
+  }
+  return out;
+}

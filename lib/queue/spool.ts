@@ -1,0 +1,209 @@
+/**
+ * The spool on disk (send-smarthost(8), SPOOL):
+ *
+ *     <spool_directory>/        0755  owned by root or the spool user
+ *       input/                  0700  <id>-D (data, written once), <id>-H (state), <id>-L (lock)
+ *       tmp/                    0700  temporary files, renamed into input/
+ *       incoming/               1733  drop files of unprivileged submitters (drop.ts)
+ *       db/                     0700  retry-hints.json (hints.ts)
+ *
+ * A message is in the queue iff its -H exists. Placement order: -D first,
+ * then -H; removal: -H first, then -D. A -D without -H (a crash in between)
+ * is removed by queue runs once it is a day old. Thin synchronous node:fs I/O.
+ */
+import { accessSync, chmodSync, chownSync, constants, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { SmarthostError } from '../errors.js';
+import { fsyncDir, writeFileAtomic } from './atomic.js';
+import { parseHeader, serializeHeader, type SpoolHeader } from './header.js';
+import { isMessageId } from './ids.js';
+
+export interface SpoolLayout {
+  root: string;
+  input: string;
+  tmp: string;
+  incoming: string;
+  db: string;
+}
+
+/** A day: orphan data files and stale temporary files older than this are removed by queue runs. */
+export const ORPHAN_AGE = 86_400_000;
+
+export function spoolLayout(root: string): SpoolLayout {
+  return { root, input: join(root, 'input'), tmp: join(root, 'tmp'), incoming: join(root, 'incoming'), db: join(root, 'db') };
+}
+
+const errno = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? String(err);
+
+/**
+ * Create the spool with its modes (`--init-spool`, run by the admin). Existing
+ * directories get their modes (and owner, when given) corrected. Returns one
+ * line per directory for the caller to print.
+ * @throws SmarthostError E_IO (kind 'io') when a directory cannot be made.
+ */
+export function initSpool(l: SpoolLayout, owner?: { uid: number; gid: number }): string[] {
+  const dirs: [string, number][] = [
+    [l.root, 0o755],
+    [l.input, 0o700],
+    [l.tmp, 0o700],
+    [l.incoming, 0o1733],
+    [l.db, 0o700],
+  ];
+  const out: string[] = [];
+  for (const [dir, mode] of dirs) {
+    try {
+      mkdirSync(dir, { recursive: true });
+      if (owner) chownSync(dir, owner.uid, owner.gid);
+      chmodSync(dir, mode); // after mkdir: the umask does not apply to chmod
+    } catch (err) {
+      throw new SmarthostError('E_IO', 'io', `cannot create ${dir}: ${errno(err)}`, { cause: err });
+    }
+    out.push(`${dir} ${mode.toString(8).padStart(4, '0')}`);
+  }
+  return out;
+}
+
+/** How this process can queue a message: write input/ itself, leave a drop file, or not at all. */
+export type SpoolAccess = { how: 'direct' } | { how: 'drop' } | { how: 'none'; reason: string };
+
+/** Decide how to queue (checks access(2) with the real uid, which is also the one that writes). */
+export function spoolAccess(l: SpoolLayout): SpoolAccess {
+  const can = (dir: string): boolean => {
+    try {
+      accessSync(dir, constants.W_OK | constants.X_OK);
+      return statSync(dir).isDirectory();
+    } catch {
+      return false;
+    }
+  };
+  if (can(l.input) && can(l.tmp)) return { how: 'direct' };
+  if (can(l.incoming)) return { how: 'drop' };
+  let reason = 'not writable';
+  try {
+    statSync(l.incoming);
+  } catch (err) {
+    reason = errno(err) === 'ENOENT' ? `${l.incoming} does not exist (run send-smarthost --init-spool)` : errno(err);
+  }
+  return { how: 'none', reason: `cannot write the spool ${l.root}: ${reason}` };
+}
+
+const dataPath = (l: SpoolLayout, id: string): string => join(l.input, `${id}-D`);
+const headerPath = (l: SpoolLayout, id: string): string => join(l.input, `${id}-H`);
+
+/**
+ * Put a new message in the queue: -D (never replacing one: EEXIST means the id
+ * is taken, and the caller picks another), then -H.
+ * @throws the fs error (EEXIST when the id is in use).
+ */
+export function storeMessage(l: SpoolLayout, header: SpoolHeader, data: Buffer): void {
+  writeFileAtomic(dataPath(l, header.id), data, { tmpDir: l.tmp, what: 'D', noReplace: true });
+  writeFileAtomic(headerPath(l, header.id), serializeHeader(header), { tmpDir: l.tmp, what: 'H' });
+}
+
+/** Replace a message's -H atomically. @throws the fs error */
+export function writeHeader(l: SpoolLayout, header: SpoolHeader): void {
+  writeFileAtomic(headerPath(l, header.id), serializeHeader(header), { tmpDir: l.tmp, what: 'H' });
+}
+
+/**
+ * Read a message's -H; undefined when it is not (or no longer) in the queue.
+ * @throws SmarthostError E_IO for an unreadable or damaged header.
+ */
+export function readHeader(l: SpoolLayout, id: string): SpoolHeader | undefined {
+  if (!isMessageId(id)) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(headerPath(l, id), 'utf8');
+  } catch (err) {
+    if (errno(err) === 'ENOENT') return undefined;
+    throw new SmarthostError('E_IO', 'temp', `cannot read ${headerPath(l, id)}: ${errno(err)}`, { cause: err });
+  }
+  return parseHeader(text, headerPath(l, id));
+}
+
+/** Read a message's data. @throws the fs error */
+export function readData(l: SpoolLayout, id: string): Buffer {
+  return readFileSync(dataPath(l, id));
+}
+
+/** Size of a message's data file, or undefined when it is missing. */
+export function dataSize(l: SpoolLayout, id: string): number | undefined {
+  try {
+    return statSync(dataPath(l, id)).size;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Ids of the queued messages (those with a -H), oldest first.
+ * @throws SmarthostError E_IO when input/ cannot be read.
+ */
+export function listMessages(l: SpoolLayout): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(l.input);
+  } catch (err) {
+    if (errno(err) === 'ENOENT') return [];
+    throw new SmarthostError('E_IO', 'temp', `cannot read the spool ${l.input}: ${errno(err)}`, { cause: err });
+  }
+  return names
+    .filter((n) => n.endsWith('-H') && isMessageId(n.slice(0, -2)))
+    .map((n) => n.slice(0, -2))
+    .sort();
+}
+
+const unlinkIfThere = (p: string): boolean => {
+  try {
+    unlinkSync(p);
+    return true;
+  } catch (err) {
+    if (errno(err) === 'ENOENT') return false;
+    throw err;
+  }
+};
+
+/**
+ * Take a message out of the queue: -H first (from then on it is not queued),
+ * then -D. Returns false when it was not queued. @throws the fs error
+ */
+export function removeMessage(l: SpoolLayout, id: string): boolean {
+  const had = unlinkIfThere(headerPath(l, id));
+  unlinkIfThere(dataPath(l, id));
+  fsyncDir(l.input);
+  return had;
+}
+
+/**
+ * Remove debris older than {@link ORPHAN_AGE}: -D files without a -H (a crash
+ * between the two placements), locks of messages that are gone, temporary
+ * lock files, and files left in tmp/. Returns what was removed.
+ */
+export function cleanOrphans(l: SpoolLayout, now: number): string[] {
+  const removed: string[] = [];
+  const old = (p: string): boolean => {
+    try {
+      return now - statSync(p).mtimeMs > ORPHAN_AGE;
+    } catch {
+      return false;
+    }
+  };
+  const names = (dir: string): string[] => {
+    try {
+      return readdirSync(dir);
+    } catch {
+      return [];
+    }
+  };
+  const input = new Set(names(l.input));
+  for (const n of input) {
+    const id = n.slice(0, 16);
+    // a data file or lock without its message, or a lock's temporary file (lock.ts)
+    const debris = ((n.endsWith('-D') || n.endsWith('-L')) && n.length === 18 && !input.has(`${id}-H`)) || /-L\.(new|stale)\.\d+$/.test(n);
+    if (debris && old(join(l.input, n)) && unlinkIfThere(join(l.input, n))) removed.push(join(l.input, n));
+  }
+  for (const n of names(l.tmp)) {
+    if (old(join(l.tmp, n)) && unlinkIfThere(join(l.tmp, n))) removed.push(join(l.tmp, n));
+  }
+  return removed;
+}

@@ -1,0 +1,403 @@
+/**
+ * The queue end to end, through the built bundle (bin/send-smarthost) against
+ * the dns2 and smtp-server peers: deferred then delivered, crash safety at
+ * every step (SIGKILL through the test-only SEND_SMARTHOST_TEST_CRASH hook and
+ * from the server's side), two runners at once, bounces, frozen bounces, and
+ * an unprivileged submitter (user nobody) when the machine allows it.
+ * Clocks are moved with SEND_SMARTHOST_TEST_NOW (test-only), never slept.
+ */
+import t, { type Test } from 'tap';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDns, type FakeDns } from '../fixtures/peers/fake-dns.js';
+import { startSmtp, type FakeSmtp, type FakeSmtpOptions } from '../fixtures/peers/fake-smtp.js';
+import { BIN, testConfig } from '../fixtures/peers/run-cli.js';
+import { initSpool, spoolLayout } from '../lib/queue/spool.js';
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the bundle; `as` runs it as that user (setpriv); `onPid` gets the child's pid. */
+function run(args: string[], o: { input?: string; env?: NodeJS.ProcessEnv; as?: string; onPid?: (pid: number) => void } = {}): Promise<Run> {
+  const argv = [process.execPath, BIN, ...args];
+  const [cmd, ...rest] = o.as ? ['setpriv', `--reuid=${o.as}`, `--regid=${o.as === 'nobody' ? 'nogroup' : o.as}`, '--clear-groups', ...argv] : argv;
+  return new Promise((resolve, reject) => {
+    // another user gets a plain environment: tap's coverage hooks (NODE_OPTIONS) would write into .tap/
+    // (and are slow: each CLI run costs ~0.3 s more with them), so they are left out for every run
+    const base = o.as ? { PATH: process.env.PATH ?? '/usr/bin:/bin' } : withoutTapHooks(process.env);
+    const child = spawn(cmd!, rest, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...base, NO_COLOR: '1', ...o.env }, cwd: '/' });
+    if (child.pid) o.onPid?.(child.pid);
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    const started = Date.now();
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (process.env.E2E_TIMES) console.error(`# ${Date.now() - started} ms: ${args.join(' ')}`);
+      resolve({ code, signal, stdout, stderr });
+    });
+    child.stdin.on('error', () => {});
+    child.stdin.end(o.input ?? '');
+  });
+}
+
+/** The environment without tap's loader and coverage hooks (NODE_OPTIONS, NODE_V8_COVERAGE, _TAPJS_*). */
+function withoutTapHooks(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => k !== 'NODE_OPTIONS' && k !== 'NODE_V8_COVERAGE' && !k.startsWith('_TAPJS') && !k.startsWith('TAP')));
+}
+
+const message = (n: number | string): string => `From: Cron <root@example.test>\nTo: admin@example.test\nSubject: job ${n}\n\nbody ${n}\n`;
+
+let dns: FakeDns;
+t.before(async () => {
+  dns = await startDns('seed');
+});
+t.teardown(() => dns.close());
+
+interface Env {
+  dir: string;
+  spool: string;
+  log: string;
+  conf: string;
+  smtp: FakeSmtp;
+  /** Files in input/ (ids with -D/-H/-L). */
+  input: () => string[];
+  queued: () => string[];
+  mainlog: () => string;
+}
+
+/** A fresh spool, log and smarthost (which answers per `smtp`); the spool made by --init-spool when `viaCli`, else in-process (faster). */
+async function setup(t: Test, smtp: FakeSmtpOptions = {}, extra: string[] = [], viaCli = false): Promise<Env> {
+  const dir = mkdtempSync(join(tmpdir(), 'send-smarthost-queue-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  chmodSync(dir, 0o755);
+  const server = await startSmtp({ cert: 'direct', ...smtp });
+  t.teardown(() => server.close());
+  const spool = join(dir, 'spool');
+  const log = join(dir, 'mainlog');
+  const conf = testConfig({ route: 'smarthost.example.test', dnsPort: dns.port, smtpPort: server.port, extra: [`spool_directory = ${spool}`, `log_file_path = ${log}`, ...extra] });
+  chmodSync(join(conf, '..'), 0o755);
+  if (viaCli) {
+    const init = await run(['-C', conf, '--init-spool']);
+    t.equal(init.code, 0, `--init-spool: ${init.stderr}`);
+    t.match(init.stdout, /incoming 1733\n/);
+  } else {
+    initSpool(spoolLayout(spool));
+  }
+  const input = (): string[] => readdirSync(join(spool, 'input')).sort();
+  return {
+    dir,
+    spool,
+    log,
+    conf,
+    smtp: server,
+    input,
+    queued: () => input().filter((n) => n.endsWith('-H')).map((n) => n.slice(0, -2)),
+    mainlog: () => (existsSync(log) ? readFileSync(log, 'utf8') : ''),
+  };
+}
+
+const LATER = { SEND_SMARTHOST_TEST_NOW: '+1200' }; // 20 minutes on: past the first retry time (F,2h,15m)
+
+t.test('deferred (451), listed by -bp, then delivered by -q; log == then =>', async (t) => {
+  let answer: string | undefined = '451 4.7.1 greylisted, try later';
+  const e = await setup(t, { onRcpt: () => answer }, [], true);
+  const sub = await run(['-C', e.conf, 'admin@example.test'], { input: message(1) });
+  t.equal(sub.code, 0, `a deferred message that was queued exits 0: ${sub.stderr}`);
+  t.equal(sub.stderr, '', 'nothing on stderr without -v');
+  const [id] = e.queued();
+  t.ok(id, 'in the queue');
+  t.same(e.input(), [`${id}-D`, `${id}-H`]);
+  const bp = await run(['-C', e.conf, '-bp']);
+  t.equal(bp.code, 0);
+  t.match(bp.stdout, new RegExp(`^ 0m +\\d+ ${id} <root@example\\.test>\\n {10}admin@example\\.test\\n\\n$`));
+  const bpc = await run(['-C', e.conf, '-bpc']);
+  t.equal(bpc.stdout, '1\n');
+  const early = await run(['-C', e.conf, '-q']);
+  t.equal(early.code, 0);
+  t.equal(e.smtp.messages.length, 0, 'not due yet: -q leaves it');
+  answer = undefined;
+  const q = await run(['-C', e.conf, '-q'], { env: LATER });
+  t.equal(q.code, 0, q.stderr);
+  t.equal(e.smtp.messages.length, 1, 'delivered');
+  t.match(e.smtp.messages[0]!.data.toString(), /Subject: job 1/);
+  t.same(e.input(), [], 'spool empty');
+  t.equal((await run(['-C', e.conf, '-bp'])).stdout, '', 'empty queue: no output');
+  const log = e.mainlog();
+  t.match(log, new RegExp(`${id} <= root@example\\.test U=\\S+ P=local S=\\d+`));
+  t.match(log, new RegExp(`${id} == admin@example\\.test R=smarthost T=remote_smtp defer \\(-44\\) H=smarthost\\.example\\.test \\[127\\.0\\.0\\.1\\]:${e.smtp.port}: .*451 4\\.7\\.1 greylisted`));
+  t.match(log, new RegExp(`${id} => admin@example\\.test R=smarthost T=remote_smtp H=smarthost\\.example\\.test \\[127\\.0\\.0\\.1\\]:${e.smtp.port} X=TLSv1\\.3:\\S+ CV=yes certname=smarthost\\.example\\.test C="250 Ok: queued as FAKE1"`));
+  t.ok(log.indexOf(`${id} ==`) < log.indexOf(`${id} =>`), '== before =>');
+  t.match(log, new RegExp(`${id} Completed`));
+  t.match(log, /Start queue run: pid=\d+\n[^]*End queue run: pid=\d+/);
+});
+
+t.test('-odq queues without trying; -v says why; --no-queue keeps exit 75', async (t) => {
+  const e = await setup(t, { onRcpt: () => '451 later' });
+  const odq = await run(['-C', e.conf, '-odq', 'admin@example.test'], { input: message(2) });
+  t.equal(odq.code, 0);
+  t.equal(e.smtp.sessions.length, 0, 'no connection');
+  t.equal(e.queued().length, 1);
+  const v = await run(['-C', e.conf, '-v', 'admin@example.test'], { input: message(3) });
+  t.equal(v.code, 0);
+  t.match(v.stderr, /message \S+ queued for <admin@example\.test>: .*451 later/);
+  const nq = await run(['-C', e.conf, '--no-queue', 'admin@example.test'], { input: message(4) });
+  t.equal(nq.code, 75);
+  t.match(nq.stderr, /deferred \(temporary failure; not delivered\)/);
+  t.equal(e.queued().length, 2, '--no-queue spooled nothing');
+  const rm = await run(['-C', e.conf, '-Mrm', ...e.queued()]);
+  t.equal(rm.code, 0, rm.stderr);
+  t.same(e.input(), []);
+  t.match(e.mainlog(), /removed by \S+\n.*Completed/);
+  const missing = await run(['-C', e.conf, '-M', '1aaaaa-000000-00']);
+  t.equal(missing.code, 66);
+  t.match(missing.stderr, /message 1aaaaa-000000-00 is not in the queue/);
+});
+
+t.test('a spool that cannot be written: exit 75, the caller keeps the message', async (t) => {
+  const e = await setup(t, { onRcpt: () => '451 later' });
+  // a spool below a regular file: it can neither be written nor made
+  const conf = testConfig({ route: 'smarthost.example.test', dnsPort: dns.port, smtpPort: e.smtp.port, extra: [`spool_directory = ${e.log}-is-a-file/spool`, `log_file_path = ${e.log}`] });
+  writeFileSync(`${e.log}-is-a-file`, '');
+  const r = await run(['-C', conf, 'admin@example.test'], { input: message(5) });
+  t.equal(r.code, 75);
+  t.match(r.stderr, /cannot create .*-is-a-file\/spool: ENOTDIR; message not queued/);
+  t.match(r.stderr, /<admin@example\.test>: deferred \(temporary failure; not delivered\)/);
+  if (process.getuid?.() === 0) {
+    // root makes a missing spool on first use
+    const conf2 = testConfig({ route: 'smarthost.example.test', dnsPort: dns.port, smtpPort: e.smtp.port, extra: [`spool_directory = ${e.dir}/made-on-demand`, `log_file_path = ${e.log}`] });
+    const r2 = await run(['-C', conf2, 'admin@example.test'], { input: message(6) });
+    t.equal(r2.code, 0, r2.stderr);
+    t.equal(statSync(join(e.dir, 'made-on-demand', 'incoming')).mode & 0o7777, 0o1733);
+    t.equal(readdirSync(join(e.dir, 'made-on-demand', 'input')).filter((n) => n.endsWith('-H')).length, 1);
+  }
+});
+
+t.test('crash safety: SIGKILL at every step of a submission', async (t) => {
+  const points = ['D:before-tmp', 'D:after-tmp', 'D:after-rename', 'H:before-tmp', 'H:after-tmp', 'H:after-rename'];
+  let answer: string | undefined;
+  const e = await setup(t, { onRcpt: () => answer });
+  let queuedTotal = 0;
+  for (const deferred of [false, true]) {
+    for (const point of points) {
+      await t.test(`${deferred ? 'deferred' : '-odq'}: ${point}`, async (t) => {
+        answer = deferred ? '451 later' : undefined;
+        const args = deferred ? ['admin@example.test'] : ['-odq', 'admin@example.test'];
+        const before = e.queued().length;
+        const r = await run(['-C', e.conf, ...args], { input: message(point), env: { SEND_SMARTHOST_TEST_CRASH: point } });
+        t.equal(r.signal, 'SIGKILL', 'the process died there: the caller did not get exit 0 and keeps the message');
+        const queued = e.queued().length - before;
+        t.equal(queued, point === 'H:after-rename' ? 1 : 0, 'queued exactly when the -H is in place');
+        t.equal(e.smtp.messages.length, 0, 'nothing half-delivered');
+        queuedTotal += queued;
+      });
+    }
+  }
+  await t.test('the next queue run delivers what is queued and clears the debris', async (t) => {
+    t.ok(readdirSync(join(e.spool, 'tmp')).length > 0 || e.input().some((n) => n.endsWith('-D')), 'the crashes left debris');
+    answer = undefined;
+    // two days on, so that the debris is old enough to be removed
+    const q = await run(['-C', e.conf, '-qf'], { env: { SEND_SMARTHOST_TEST_NOW: '+172800' } });
+    t.equal(q.code, 0, q.stderr);
+    t.equal(e.smtp.messages.length, queuedTotal, 'each queued message delivered once');
+    t.same(e.input(), [], 'no data file, header, lock or temporary file left');
+    t.same(readdirSync(join(e.spool, 'tmp')), []);
+  });
+  await t.test('mid-DATA (killed by the server side): not delivered, not acknowledged', async (t) => {
+    let pid = 0;
+    const e = await setup(t, {
+      onMessage: () => {
+        process.kill(pid, 'SIGKILL');
+        return '451 client gone';
+      },
+    });
+    const r = await run(['-C', e.conf, 'admin@example.test'], { input: message('data'), onPid: (p) => (pid = p) });
+    t.equal(r.signal, 'SIGKILL');
+    t.equal(e.smtp.messages.length, 0);
+    t.equal(e.queued().length, 0, 'the caller still has it: it never got exit 0');
+  });
+});
+
+t.test('crash safety: SIGKILL during queue runs', async (t) => {
+  await t.test('after the server\'s 250, before the spool update: duplicate, never lost', async (t) => {
+    let answer: string | undefined = '451 later';
+    const e = await setup(t, { onRcpt: () => answer });
+    t.equal((await run(['-C', e.conf, 'admin@example.test'], { input: message('dup') })).code, 0);
+    answer = undefined;
+    const r = await run(['-C', e.conf, '-qf'], { env: { SEND_SMARTHOST_TEST_CRASH: 'delivered' } });
+    t.equal(r.signal, 'SIGKILL');
+    t.equal(e.smtp.messages.length, 1, 'the server has it');
+    t.equal(e.queued().length, 1, 'and it is still queued');
+    t.ok(e.input().some((n) => n.endsWith('-L')), 'the dead runner left its lock');
+    const again = await run(['-C', e.conf, '-q'], { env: LATER });
+    t.equal(again.code, 0);
+    t.equal(e.smtp.messages.length, 2, 'stale lock taken over; delivered again (the one allowed failure mode: a duplicate)');
+    t.same(e.input(), []);
+  });
+  for (const point of ['H:before-tmp', 'H:after-tmp', 'H:after-rename']) {
+    await t.test(`header update after a partial delivery: ${point}`, async (t) => {
+      let answer: (a: string) => string | undefined = () => '451 later';
+      const e = await setup(t, { onRcpt: (a) => answer(a) });
+      t.equal((await run(['-C', e.conf, 'one@example.test', 'two@example.test'], { input: message(point) })).code, 0);
+      answer = (a) => (a === 'two@example.test' ? '451 still later' : undefined);
+      const r = await run(['-C', e.conf, '-qf'], { env: { SEND_SMARTHOST_TEST_CRASH: point } });
+      t.equal(r.signal, 'SIGKILL');
+      t.equal(e.queued().length, 1, 'still queued');
+      const h = JSON.parse(readFileSync(join(e.spool, 'input', `${e.queued()[0]}-H`), 'utf8')) as { recipients: string[] };
+      t.same(h.recipients, point === 'H:after-rename' ? ['two@example.test'] : ['one@example.test', 'two@example.test'], 'old or new header, never a broken one');
+      answer = () => undefined;
+      t.equal((await run(['-C', e.conf, '-qf'])).code, 0);
+      const got = e.smtp.messages.flatMap((m) => m.to);
+      t.ok(got.includes('two@example.test') && got.includes('one@example.test'), 'everyone got it');
+      t.same(e.input(), []);
+    });
+  }
+  await t.test('mid-DATA in a queue run: still queued, delivered by the next run', async (t) => {
+    let pid = 0;
+    let kill = false;
+    let answer: string | undefined = '451 later';
+    const e = await setup(t, {
+      onRcpt: () => answer,
+      onMessage: () => {
+        if (!kill) return undefined;
+        process.kill(pid, 'SIGKILL');
+        return '451 client gone';
+      },
+    });
+    t.equal((await run(['-C', e.conf, 'admin@example.test'], { input: message('qdata') })).code, 0);
+    answer = undefined;
+    kill = true;
+    const r = await run(['-C', e.conf, '-qf'], { onPid: (p) => (pid = p) });
+    t.equal(r.signal, 'SIGKILL');
+    t.equal(e.queued().length, 1);
+    kill = false;
+    t.equal((await run(['-C', e.conf, '-qf'])).code, 0);
+    t.equal(e.smtp.messages.length, 1);
+    t.same(e.input(), []);
+  });
+});
+
+t.test('two queue runners at once: every message delivered exactly once', async (t) => {
+  const e = await setup(t, {});
+  const N = 8;
+  for (let i = 0; i < N; i++) t.equal((await run(['-C', e.conf, '-odq', 'admin@example.test'], { input: message(`c${i}`) })).code, 0);
+  t.equal(e.queued().length, N);
+  const [a, b] = await Promise.all([run(['-C', e.conf, '-qf']), run(['-C', e.conf, '-qf'])]);
+  t.equal(a.code, 0, a.stderr);
+  t.equal(b.code, 0, b.stderr);
+  const subjects = e.smtp.messages.map((m) => /Subject: (job c\d+)/.exec(m.data.toString())?.[1]).sort();
+  t.same(subjects, Array.from({ length: N }, (_, i) => `job c${i}`).sort(), 'each once');
+  t.same(e.input(), []);
+});
+
+t.test('bounces: after a 5xx in a queue run, and after the retry time is exceeded', async (t) => {
+  let answer: (a: string) => string | undefined = () => '451 later';
+  const e = await setup(t, { onRcpt: (a) => answer(a), hideDSN: true });
+  t.equal((await run(['-C', e.conf, '-f', 'sender@example.test', 'gone@example.test'], { input: message('b1') })).code, 0);
+  answer = (a) => (a === 'gone@example.test' ? '550 5.1.1 no such user' : undefined);
+  t.equal((await run(['-C', e.conf, '-qf'])).code, 0);
+  t.equal(e.smtp.messages.length, 1, 'one bounce');
+  const dsn = e.smtp.messages[0]!;
+  t.equal(dsn.from, '', 'null sender');
+  t.same(dsn.to, ['sender@example.test']);
+  const text = dsn.data.toString();
+  t.match(text, /Content-Type: multipart\/report; report-type=delivery-status/);
+  t.match(text, /Final-Recipient: rfc822; ?gone@example\.test/);
+  t.match(text, /550 5\.1\.1 no such user/);
+  t.match(text, /Subject: job b1/, 'the original headers');
+  t.same(e.input(), []);
+
+  answer = (a) => (a === 'slow@example.test' ? '451 later' : undefined);
+  t.equal((await run(['-C', e.conf, '-f', 'sender@example.test', 'slow@example.test'], { input: message('b2') })).code, 0);
+  t.equal((await run(['-C', e.conf, '-q'], { env: { SEND_SMARTHOST_TEST_NOW: String(Date.now() + 5 * 86_400_000) } })).code, 0);
+  t.equal(e.smtp.messages.length, 2, 'a bounce after 5 days (past F,4d,6h)');
+  t.match(e.smtp.messages[1]!.data.toString(), /slow@example\.test[^]*retry timeout exceeded/);
+  t.same(e.input(), []);
+  t.match(e.mainlog(), /\*\* slow@example\.test: retry timeout exceeded/);
+});
+
+t.test('no bounce for a bounce: frozen and listed; -oem exits 69', async (t) => {
+  const e = await setup(t, { onRcpt: () => '550 5.7.1 nobody here' });
+  const r = await run(['-C', e.conf, '-oem', '-f', 'sender@example.test', 'x@example.test'], { input: message('f') });
+  t.equal(r.code, 69);
+  t.equal(e.smtp.messages.length, 0);
+  const bp = await run(['-C', e.conf, '-bp']);
+  t.match(bp.stdout, /^ +0m +\d+(\.\d)?K? \S+ <> \*\*\* frozen \*\*\*\n {10}sender@example\.test\n\n$/);
+  t.equal((await run(['-C', e.conf, '-qf'])).code, 0);
+  t.equal(e.queued().length, 1, 'a queue run leaves it frozen');
+  t.match(e.mainlog(), /Frozen \(delivery of a bounce failed/);
+  const ep = await run(['-C', e.conf, '-f', 'sender@example.test', 'x@example.test'], { input: message('g') });
+  t.equal(ep.code, 69, 'default -oep');
+  t.match(ep.stderr, /<x@example\.test>: failed via smarthost\.example\.test: 550 5\.7\.1 nobody here/);
+  t.equal(e.queued().length, 1, '-oep: no bounce');
+});
+
+const canSwitchUser = (() => {
+  if (process.getuid?.() !== 0) return 'not root';
+  const r = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, '-e', '0']);
+  return r.status === 0 ? false : `setpriv does not work here: ${r.stderr?.toString() ?? r.error}`;
+})();
+
+t.test('unprivileged submitter: drop file 0600, private, delivered by a root queue run', { skip: canSwitchUser }, async (t) => {
+  const e = await setup(t, { onRcpt: () => '451 later' });
+  const sub = await run(['-C', e.conf, 'admin@example.test'], { input: message('nobody'), as: 'nobody' });
+  t.equal(sub.code, 0, sub.stderr);
+  const odq = await run(['-C', e.conf, '-odq', 'admin@example.test'], { input: message('daemon'), as: 'daemon' });
+  t.equal(odq.code, 0, odq.stderr);
+  const incoming = join(e.spool, 'incoming');
+  const drops = readdirSync(incoming);
+  t.equal(drops.length, 2, 'two drop files');
+  const owners = drops.map((d) => statSync(join(incoming, d))).map((s) => [s.uid, s.mode & 0o777]);
+  t.same(owners.map(([, mode]) => mode), [0o600, 0o600], 'mode 0600');
+  t.same(owners.map(([uid]) => uid).sort(), [1, 65534], 'owned by their submitters');
+  t.same(e.queued(), [], 'not in input/: nobody cannot write there');
+  const daemonDrop = drops.find((d) => statSync(join(incoming, d)).uid === 1)!;
+  const peek = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'cat', join(incoming, daemonDrop)]);
+  t.not(peek.status, 0, 'nobody cannot read daemon\'s drop file');
+  t.match(peek.stderr.toString(), /Permission denied/);
+  const ls = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'ls', incoming]);
+  t.not(ls.status, 0, 'nor list the drop directory');
+  const rm = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'rm', '-f', join(incoming, daemonDrop)]);
+  t.not(rm.status, 0, 'nor remove it (sticky bit)');
+  t.ok(existsSync(join(incoming, daemonDrop)));
+  const nq = await run(['-C', e.conf, '-q'], { as: 'nobody' });
+  t.not(nq.code, 0, 'nobody cannot run the queue');
+  const bp = await run(['-C', e.conf, '-bp']);
+  t.match(bp.stdout, /2 submitted messages waiting/);
+  const q = await run(['-C', e.conf, '-qf'], { env: LATER });
+  t.equal(q.code, 0, q.stderr);
+  t.same(readdirSync(incoming), [], 'drops moved');
+  t.match(e.mainlog(), /<= nobody@example\.test U=nobody P=local/);
+  t.match(e.mainlog(), /<= daemon@example\.test U=daemon P=local/);
+  // the smarthost still says 451: both now wait in input/, recorded with their owners
+  const heads = e.queued().map((id) => JSON.parse(readFileSync(join(e.spool, 'input', `${id}-H`), 'utf8')) as { submitter: { uid: number } });
+  t.same(heads.map((h) => h.submitter.uid).sort(), [1, 65534]);
+  const spoolFiles = readdirSync(join(e.spool, 'input')).map((n) => statSync(join(e.spool, 'input', n)));
+  t.ok(spoolFiles.every((s) => s.uid === 0 && (s.mode & 0o077) === 0), 'input/ files are root-owned and private');
+});
+
+t.test('unprivileged submitter killed while writing its drop file', { skip: canSwitchUser }, async (t) => {
+  const e = await setup(t, {});
+  const incoming = join(e.spool, 'incoming');
+  for (const point of ['drop:before-tmp', 'drop:after-tmp', 'drop:after-rename']) {
+    const r = await run(['-C', e.conf, '-odq', 'admin@example.test'], { input: message(point), as: 'nobody', env: { SEND_SMARTHOST_TEST_CRASH: point } });
+    t.equal(r.signal, 'SIGKILL', point);
+  }
+  const names = readdirSync(incoming);
+  t.equal(names.filter((n) => /^[0-9A-Za-z]{6}-[0-9A-Za-z]{6}-[0-9A-Za-z]{2}$/.test(n)).length, 1, 'only the one linked into place is a drop file');
+  const q = await run(['-C', e.conf, '-qf'], { env: { SEND_SMARTHOST_TEST_NOW: '+172800' } });
+  t.equal(q.code, 0, q.stderr);
+  t.equal(e.smtp.messages.length, 1, 'it is delivered');
+  t.match(e.smtp.messages[0]!.data.toString(), /Subject: job drop:after-rename/);
+  t.same(readdirSync(incoming), [], 'the half-written temporary file is gone after a day');
+  t.same(e.input(), []);
+});

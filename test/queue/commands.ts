@@ -1,0 +1,48 @@
+import t from 'tap';
+import { fakeQueue } from '../../fixtures/queue/fake-deps.js';
+import { queueCommand, queueCommandOf } from '../../lib/queue/commands.js';
+import { submitMessage } from '../../lib/queue/submit.js';
+import { writeDrop } from '../../lib/queue/drop.js';
+import { newHeader } from '../../lib/queue/header.js';
+import { spoolLayout } from '../../lib/queue/spool.js';
+import { headerBlock, homeFromPasswd } from '../../lib/queue/wiring.js';
+
+t.test('which command', async (t) => {
+  const base = { mode: 'm', queueRun: false };
+  t.equal(queueCommandOf(base), undefined);
+  t.equal(queueCommandOf({ ...base, mode: 'p' }), 'list');
+  t.equal(queueCommandOf({ ...base, mode: 'pc' }), 'count');
+  t.equal(queueCommandOf({ ...base, queueRun: true }), 'run');
+  t.equal(queueCommandOf({ ...base, messageAction: 'deliver' }), 'deliver');
+  t.equal(queueCommandOf({ ...base, messageAction: 'remove' }), 'remove');
+  t.equal(queueCommandOf({ ...base, initSpool: true }), 'init');
+});
+
+t.test('list and count, with drops waiting; empty prints nothing', async (t) => {
+  const q = fakeQueue(t.testdir(), { script: () => 'down' });
+  let out = '';
+  const o = { force: false, ids: [], by: 'root', out: (s: string) => (out += s) };
+  t.equal(await queueCommand({ ...o, command: 'list' }, q.deps), 0);
+  t.equal(out, '');
+  await submitMessage({ sender: 'a@x.test', recipients: ['b@y.test'] }, Buffer.from('x'), { queueOnly: true, queueDeferred: true, errorMode: 'p', verbose: false, submitter: { uid: 0, user: 'root' } }, q.deps);
+  writeDrop(q.deps.spool, newHeader('1jiFk5-0006UE-9S', 'c@x.test', ['d@y.test'], 1, q.clock.now, { uid: 0, user: 'root' }), Buffer.from('y'));
+  await queueCommand({ ...o, command: 'list' }, q.deps);
+  t.match(out, /^ 0m +1 \S+ <a@x.test>\n {10}b@y.test\n\n1 submitted message waiting in .*incoming/);
+  out = '';
+  await queueCommand({ ...o, command: 'count' }, q.deps);
+  t.equal(out, '2\n');
+  t.equal(await queueCommand({ ...o, command: 'remove', ids: ['1aaaaa-000000-00'] }, q.deps), 66);
+});
+
+t.test('a queue run without a spool is an empty queue', async (t) => {
+  const q = fakeQueue(t.testdir());
+  q.deps.spool = spoolLayout(`${t.testdir()}/none`);
+  t.equal(await queueCommand({ command: 'run', force: false, ids: [], by: 'root', out: () => {} }, q.deps), 0);
+});
+
+t.test('wiring helpers', async (t) => {
+  t.equal(headerBlock(Buffer.from('A: 1\r\nB: 2\r\n\r\nbody')), 'A: 1\r\nB: 2');
+  t.equal(headerBlock(Buffer.from('A: 1\nB: 2\n\nbody')), 'A: 1\nB: 2');
+  t.equal(homeFromPasswd('joe:x:1000:1000::/home/joe:/bin/sh\n', 1000), '/home/joe');
+  t.equal(homeFromPasswd('joe:x:1000:1000::/home/joe:/bin/sh\n', 1001), undefined);
+});

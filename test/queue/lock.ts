@@ -1,0 +1,47 @@
+import t from 'tap';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { lockIsLive, lockMessage, processStartTime, realLockDeps, type LockDeps } from '../../lib/queue/lock.js';
+
+const ID = '1jiFk5-0006UE-9S';
+
+t.test('probes', async (t) => {
+  t.match(processStartTime(process.pid) ?? '', /^\d+$/, 'start time from /proc');
+  t.equal(processStartTime(2 ** 30), undefined);
+  const d: LockDeps = { pid: 1, alive: (p) => p === 10, startTime: (p) => (p === 10 ? '555' : undefined) };
+  t.ok(lockIsLive('10 555\n', d));
+  t.notOk(lockIsLive('10 444\n', d), 'pid reused by another process');
+  t.notOk(lockIsLive('11 555\n', d), 'dead pid');
+  t.ok(lockIsLive('10 -\n', d), 'start time unknown when locked: pid decides');
+  t.notOk(lockIsLive('', d), 'damaged');
+});
+
+t.test('one holder at a time; released lock can be taken', async (t) => {
+  const dir = t.testdir();
+  const a = lockMessage(dir, ID);
+  t.ok(a);
+  t.equal(readFileSync(join(dir, `${ID}-L`), 'utf8'), `${process.pid} ${processStartTime(process.pid)}\n`);
+  t.equal(lockMessage(dir, ID), undefined, 'held by a live process (this one)');
+  a!.release();
+  t.notOk(existsSync(join(dir, `${ID}-L`)));
+  const b = lockMessage(dir, ID);
+  t.ok(b);
+  b!.release();
+});
+
+t.test('stale locks are taken over: dead pid, reused pid, damaged file', async (t) => {
+  const dir = t.testdir();
+  const deps = realLockDeps();
+  for (const content of ['999999999 1\n', `${process.pid} 1\n`, 'garbage']) {
+    writeFileSync(join(dir, `${ID}-L`), content);
+    const l = lockMessage(dir, ID, deps);
+    t.ok(l, `taken over from ${JSON.stringify(content)}`);
+    t.equal(readFileSync(join(dir, `${ID}-L`), 'utf8'), `${process.pid} ${processStartTime(process.pid)}\n`);
+    l!.release();
+  }
+  t.same(
+    readdirSync(dir),
+    [],
+    'no stale or temporary file left',
+  );
+});
