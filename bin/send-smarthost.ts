@@ -3,6 +3,7 @@
  * bin/send-smarthost loads. The only place that ends the process.
  */
 import { userInfo } from 'node:os';
+import { basename } from 'node:path';
 import { main } from '../lib/main.js';
 
 /** The submitter's login name (by uid, as sendmail does), for the default sender. */
@@ -24,6 +25,12 @@ process.on('exit', () => {
   }
 });
 
+// A reader that went away (a -bs client that closed its end, `mailq | head`) is
+// not a crash: the replies have nowhere to go, the input side ends the session.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+});
+
 main(process.argv.slice(2), {
   stdin: process.stdin,
   stdout: (t) => void process.stdout.write(t),
@@ -31,6 +38,7 @@ main(process.argv.slice(2), {
   env: process.env,
   stderrIsTTY: process.stderr.isTTY === true,
   user: loginName(),
+  invokedAs: basename(process.argv[1] ?? 'send-smarthost'),
 }).then(
   (code) => {
     settled = true;

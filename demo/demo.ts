@@ -42,6 +42,9 @@ async function act(title: string, cert: FixtureCert, dnsPort: number, dir: strin
       `tls_verify_certificates = ${join(root, 'fixtures/ca/ca.pem')}`,
       'helo_data = juno.example.test',
       'qualify_domain = example.test',
+      `log_file_path = ${join(dir, 'mainlog')}`,
+      '# the refused case exits 75 (the caller keeps the message) instead of spooling',
+      'queue_deferred = false',
       '',
     ].join('\n'),
   );

@@ -40,6 +40,8 @@ export const CODES = [
   'E_PROTOCOL', // the server broke the protocol
   'E_TIMEOUT', // a command timed out
   'E_IO', // local I/O
+  'E_EXTENSION', // the server lacks what the message needs (SIZE limit, 8BITMIME, SMTPUTF8): try another host, else fail
+  'E_AUTH', // SMTP authentication failed or could not be attempted safely
   'E_INTERNAL', // a bug
 ] as const;
 export type ErrorCode = (typeof CODES)[number];

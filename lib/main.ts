@@ -5,15 +5,26 @@
  */
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { SmarthostError, exitCodeFor, configError, EX } from './errors.js';
 import { noTrace, type TraceEvent, type Tracer } from './report/trace.js';
 import { parseArgs, usage } from './submit/cli.js';
 import { loadConfig } from './route/config.js';
 import { readAll, prepareMessage } from './submit/message.js';
 import { localFqdn } from './submit/hostname.js';
+import { newaliasesReport, systemAliases } from './submit/aliases-load.js';
+import { applyAliases } from './submit/alias-expand.js';
+import { runSmtpSession } from './submit/bs-stream.js';
+import { prepareSmtpMessage } from './submit/bs-message.js';
+import { finishMessage } from './submit/finish.js';
+import { toSevenBit } from './submit/eightbit.js';
 import { makeTracer } from './report/report.js';
-import { summarize } from './report/summary.js';
+import { armCrashPoint } from './queue/crash.js';
+import { queueDeps } from './queue/wiring.js';
+import { submitMessage } from './queue/submit.js';
+import { queueCommand, queueCommandOf } from './queue/commands.js';
 import type { Config, Envelope, Invocation, Outcome } from './types.js';
+import type { AuthLookup } from './route/secrets.js';
 
 export const DEFAULT_CONFIG = '/etc/send-smarthost.conf';
 
@@ -26,6 +37,8 @@ export interface Io {
   stderrIsTTY: boolean;
   /** Login name of the submitter, for the default sender. */
   user: string;
+  /** Base name the program was called by (`mailq` lists the queue, `newaliases` is -bi). */
+  invokedAs?: string;
 }
 
 /** Run send-smarthost with sendmail arguments; resolve to a sysexits code. */
@@ -43,35 +56,67 @@ export async function main(argv: string[], io: Io): Promise<number> {
 }
 
 async function run(argv: string[], io: Io): Promise<number> {
-  const inv = parseArgs(argv);
+  const inv = parseArgs(argv, io.invokedAs);
   if (inv.help) {
     io.stdout(usage());
     return EX.OK;
   }
-  switch (inv.mode) {
-    case 'i': // newaliases: there is no alias database to rebuild
-      return EX.OK;
-    case 'p': // the spool does not exist yet: nothing is ever queued
-      io.stdout('Mail queue is empty\n');
-      return EX.OK;
-    case 's':
-      throw new SmarthostError('E_USAGE', 'usage', '-bs (SMTP on standard input) is not supported yet');
-  }
-  if (inv.queueRun) {
-    // nothing is ever queued yet, so a queue run has nothing to do
-    return EX.OK;
-  }
+  armCrashPoint(io.env.SEND_SMARTHOST_TEST_CRASH); // test-only (lib/queue/crash.ts)
 
   const named = inv.configFile ?? io.env.SEND_SMARTHOST_CONFIG;
   // a file named with -C or SEND_SMARTHOST_CONFIG must exist; the default one may not
   const config = await loadConfig(named ?? DEFAULT_CONFIG, { mustExist: named !== undefined });
+  if (inv.mode === 'i') return newaliases(config, io);
+  const queueCmd = queueCommandOf(inv);
+  if (queueCmd !== undefined) {
+    // -bp, -bpc, --init-spool, -q, -qf, -M, -Mrm (lib/queue/commands.ts); DNS and SMTP load only if a message is delivered
+    const tracer = inv.debug || inv.verbose ? await makeTracer(io, inv.debug ? 'debug' : 'verbose') : noTrace;
+    const ctx: SubmitContext = { inv, config, io, tracer, fqdn: localFqdn() };
+    return queueCommand({ command: queueCmd, force: inv.queueForce === true, ids: inv.recipients, by: io.user, out: io.stdout }, wireQueue(ctx));
+  }
   if (!config.route) throw configError(`${config.file}: route_data is not set: nowhere to send mail`);
   const tracer = inv.debug || inv.verbose ? await makeTracer(io, inv.debug ? 'debug' : 'verbose') : noTrace;
 
-  const raw = await readAll(io.stdin);
   const fqdn = localFqdn();
-  const { envelope, data } = prepareMessage(raw, inv, { qualifyDomain: config.qualifyDomain ?? fqdn, user: io.user });
-  return submit({ inv, config, io, tracer, fqdn }, envelope, data);
+  // system_aliases_file, read before any input: a broken file is a configuration error (78)
+  const aliases = await systemAliases(config.systemAliasesFile);
+  const alias = (e: Envelope): Envelope =>
+    applyAliases(e, aliases, { qualifyDomain: config.qualifyDomain ?? fqdn, fqdn, tracer, warn: (w) => io.stderr(`send-smarthost: warning: ${w}\n`) });
+  if (inv.mode === 's') return smtpOnStdio({ inv, config, io, tracer, fqdn }, alias);
+
+  const raw = await readAll(io.stdin);
+  const prepared = prepareMessage(raw, inv, { qualifyDomain: config.qualifyDomain ?? fqdn, user: io.user });
+  // Date, Message-ID, From when missing; CRLF; over-long lines (issue 4, lib/submit/hygiene.ts)
+  const { envelope, data, notes } = finishMessage(prepared, inv, { qualifyDomain: config.qualifyDomain ?? fqdn, fqdn, now: new Date(), random: randomBytes(8) });
+  for (const text of notes) tracer({ type: 'note', text });
+  return submit({ inv, config, io, tracer, fqdn }, alias(envelope), data);
+}
+
+/** -bi (newaliases): no database to build; check the aliases file: 0 when it parses, 78 (file:line) when not. */
+async function newaliases(config: Config, io: Io): Promise<number> {
+  const report = newaliasesReport(await systemAliases(config.systemAliasesFile));
+  for (const w of report.warnings) io.stderr(`send-smarthost: warning: ${w}\n`);
+  io.stdout(report.stdout);
+  return EX.OK;
+}
+
+/**
+ * -bs: the SMTP dialogue on stdin/stdout (lib/submit/bs*.ts). Each accepted
+ * message is prepared and submitted exactly as a piped one; the exit code of
+ * submit() becomes the reply to its final dot. Exit 0 unless the input ended
+ * inside a transaction (75: that message was not accepted).
+ */
+async function smtpOnStdio(ctx: SubmitContext, alias: (e: Envelope) => Envelope): Promise<number> {
+  const { inv, config, io, tracer, fqdn } = ctx;
+  const qualifyDomain = config.qualifyDomain ?? fqdn;
+  const outcome = await runSmtpSession({ hostname: fqdn, qualifyDomain, input: io.stdin, write: io.stdout, stderr: io.stderr }, async (m, stderr) => {
+    const prepared = prepareSmtpMessage(m.data, m.envelope, inv, { qualifyDomain, user: io.user });
+    const { envelope, data, notes } = finishMessage(prepared, inv, { qualifyDomain, fqdn, now: new Date(), random: randomBytes(8) });
+    for (const text of notes) tracer({ type: 'note', text });
+    return submit({ ...ctx, io: { ...io, stderr } }, alias(envelope), data);
+  });
+  if (outcome.incomplete) io.stderr('send-smarthost: -bs: input ended inside a transaction; that message was not accepted\n');
+  return outcome.incomplete ? EX.TEMPFAIL : EX.OK;
 }
 
 /** What a submission needs besides the message itself. */
@@ -91,16 +136,61 @@ export interface SubmitContext {
 export async function submit(ctx: SubmitContext, envelope: Envelope, data: Buffer): Promise<number> {
   const { inv, config, io, tracer } = ctx;
   tracer({ type: 'note', text: `sender <${envelope.sender}>, recipients ${envelope.recipients.map((r) => `<${r}>`).join(' ')}, ${data.length} bytes` });
-  const outcome = await send(config, envelope, data, config.heloData ?? ctx.fqdn, tracer, io.env);
-  for (const line of summarize(outcome, inv.verbose || inv.debug)) io.stderr(`send-smarthost: ${line}\n`);
-  switch (outcome.result) {
-    case 'delivered':
-      return EX.OK;
-    case 'deferred':
-      return EX.TEMPFAIL;
-    case 'failed':
-      return EX.UNAVAILABLE;
+  // deliver now; queue what is deferred (or everything with -odq); error mode for failures (lib/queue/submit.ts)
+  const { code } = await submitMessage(
+    envelope,
+    data,
+    {
+      queueOnly: inv.queueOnly === true,
+      queueDeferred: config.queueDeferred && inv.noQueue !== true,
+      errorMode: inv.errorMode ?? 'p',
+      verbose: inv.verbose || inv.debug,
+      submitter: { uid: process.getuid?.() ?? -1, user: io.user },
+    },
+    wireQueue(ctx),
+  );
+  return code;
+}
+
+/**
+ * The queue's dependencies for this invocation: the delivery (send below),
+ * the main log (log_file_path, falling back to stderr), the clock
+ * (SEND_SMARTHOST_TEST_NOW: test-only, `+seconds` ahead of the real clock
+ * or an absolute time in ms).
+ */
+function wireQueue(ctx: SubmitContext): ReturnType<typeof queueDeps> {
+  const { config, io, tracer, fqdn } = ctx;
+  const testNow = io.env.SEND_SMARTHOST_TEST_NOW;
+  const skew = testNow === undefined || testNow === '' ? 0 : testNow.startsWith('+') ? Number(testNow.slice(1)) * 1000 : Number(testNow) - Date.now();
+  const now = (): number => Date.now() + (Number.isFinite(skew) ? skew : 0);
+  return queueDeps({
+    config,
+    deliver: (envelope, data) => {
+      if (!config.route) throw configError(`${config.file}: route_data is not set: nowhere to send mail`);
+      return send(config, envelope, data, config.heloData ?? fqdn, tracer, io.env);
+    },
+    fqdn,
+    now,
+    user: io.user,
+    say: (line) => io.stderr(`send-smarthost: ${line}\n`),
+    trace: (text) => tracer({ type: 'note', text }),
+    logFallback: (line) => io.stderr(`${line}\n`),
+    uid: process.getuid?.() ?? -1,
+  });
+}
+
+/** Credentials and client certificate, read once per process (a queue run sends many messages). */
+const secretsCache = new WeakMap<Config, Promise<{ authFor: AuthLookup; clientCert: { cert?: string; key?: string } }>>();
+function secretsFor(config: Config) {
+  let p = secretsCache.get(config);
+  if (!p) {
+    p = (async () => {
+      const [{ loadSecrets, loadClientCert }, { runSecretCommand }] = await Promise.all([import('./route/secrets.js'), import('./route/secret-command.js')]);
+      return { authFor: await loadSecrets(config, runSecretCommand), clientCert: await loadClientCert(config) };
+    })();
+    secretsCache.set(config, p);
   }
+  return p;
 }
 
 /** Resolve the route and deliver; the DNS and SMTP code is loaded only here. */
@@ -113,11 +203,20 @@ async function send(config: Config, envelope: Envelope, data: Buffer, helo: stri
     import('./deliver/smtp.js'),
     import('./route/hostlist.js'),
   ]);
+  const { startDeadline, raceSignal } = await import('./deliver/deadline.js');
+  // secret files first: a missing or insecure one is a configuration error (78) before anything is sent
+  const { authFor, clientCert } = await secretsFor(config);
   const route = config.route!;
   tracer({ type: 'route', hosts: route.hostText, options: route.optionText });
+  const deadline = startDeadline(config.deliveryTimeout); // delivery_timeout: DNS and every attempt
   const servers = config.dnsServers ?? systemNameServers();
   const query = createDnsTransport({ servers, timeout: config.dnsTimeout, retries: config.dnsRetries, tracer });
-  const { hosts, failures } = await resolveRoute(route, { query, tracer });
+  const resolution = await raceSignal(resolveRoute(route, { query, tracer }), deadline.signal).catch((err: unknown) => {
+    if (!deadline.signal.aborted) throw err;
+    const why = new SmarthostError('E_TIMEOUT', 'temp', `${(deadline.signal.reason as Error).message} during the DNS lookups`);
+    return { hosts: [], failures: [{ spec: { name: route.hostText }, error: why }] };
+  });
+  const { hosts, failures } = resolution;
   for (const h of hosts) h.port ??= config.port;
   const ca = await trustedRoots(config, env);
   const outcome = await deliver(
@@ -127,6 +226,7 @@ async function send(config: Config, envelope: Envelope, data: Buffer, helo: stri
     failures.map((f) => ({ name: f.spec.name, error: f.error })),
     {
       tracer,
+      signal: deadline.signal,
       openSession: ({ resolved, address }) =>
         openSession({
           address: address.address,
@@ -140,9 +240,14 @@ async function send(config: Config, envelope: Envelope, data: Buffer, helo: stri
           connectTimeout: config.connectTimeout,
           commandTimeout: config.commandTimeout,
           tracer,
+          downgrade8bit: toSevenBit,
+          implicitTls: config.protocol === 'smtps',
+          auth: authFor(resolved.queried, address.address),
+          tlsExtra: { pins: config.tlsPinSha256, minVersion: config.tlsMinVersion, ciphers: config.tlsRequireCiphers, ...clientCert },
+          signal: deadline.signal,
         }),
     },
-  );
+  ).finally(() => deadline.cancel());
   tracer({ type: 'note', text: `delivery result: ${outcome.result.toUpperCase()}` });
   return outcome;
 }

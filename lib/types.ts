@@ -72,7 +72,85 @@ export interface Config {
   commandTimeout: number;
   connectTimeout: number;
   qualifyDomain?: string;
+  // -- addressing (issue 4; lib/submit/aliases*.ts, alias-expand.ts) --
+  /** system_aliases_file: undefined → /etc/aliases when it exists; '' → no aliases; else that file. */
+  systemAliasesFile?: string;
+  // -- queue: retries and the main log (issue 3; lib/route/retry-rules.ts, lib/report/log.ts) --
+  /** retry_rules: Exim retry parameters; empty means no retries (a temporary failure is final). */
+  retryRules: RetryRule[];
+  /** log_file_path: the main log (Exim's mainlog format). */
+  logFilePath: string;
+  /** spool_directory: where queued messages wait (lib/queue/spool.ts). */
+  spoolDirectory: string;
+  /** queue_deferred: spool a message that could not be delivered now (default true); false exits 75 instead. */
+  queueDeferred: boolean;
+  // -- authentication, TLS client options, total deadline (issue 4; lib/route/config-security.ts) --
+  /** auth_username: the global user name (hosts without an auth_credentials_file entry). */
+  authUsername?: string;
+  /** auth_password: the password written in the configuration file itself (mode checked by loadConfig). */
+  authPassword?: string;
+  /** auth_password_file: first line of this file is the password. */
+  authPasswordFile?: string;
+  /** auth_password_command: a shell command whose first output line is the password. */
+  authPasswordCommand?: string;
+  /** auth_oauth2_command: a shell command whose first output line is an OAuth2 access token (XOAUTH2). */
+  authOauth2Command?: string;
+  /** auth_credentials_file: `queried-host:user:password` lines. */
+  authCredentialsFile?: string;
+  /** auth_mechanisms: the mechanisms allowed, in preference order; undefined means the built-in order. */
+  authMechanisms?: AuthMechanism[];
+  /** hosts_auth_cleartext: hosts that may be sent credentials without TLS (default: none). */
+  hostsAuthCleartext: HostPattern[];
+  /** protocol: `smtp` (STARTTLS) or `smtps` (implicit TLS, RFC 8314; default port 465). */
+  protocol: 'smtp' | 'smtps';
+  /** tls_certificate / tls_privatekey: client certificate and key (PEM file paths). */
+  tlsCertificate?: string;
+  tlsPrivatekey?: string;
+  /** tls_require_ciphers: an OpenSSL cipher list. */
+  tlsRequireCiphers?: string;
+  /** tls_min_version: the lowest TLS version accepted. */
+  tlsMinVersion: TlsVersion;
+  /** tls_pin_sha256: SHA-256 digests (lower-case hex) of acceptable server SPKIs; empty means no pinning. */
+  tlsPinSha256: string[];
+  /** delivery_timeout: the deadline for the whole run (DNS and every attempt), ms. */
+  deliveryTimeout: number;
 }
+
+/** SASL mechanisms send-smarthost can use (RFC 4616, RFC 4954 LOGIN, RFC 2195, Google XOAUTH2). */
+export type AuthMechanism = 'PLAIN' | 'LOGIN' | 'CRAM-MD5' | 'XOAUTH2';
+
+/** TLS protocol versions, as Node names them. */
+export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+
+/**
+ * The credentials for one host (chosen by the queried name). The secrets are
+ * fetched lazily, only when the server is about to be sent them, and never
+ * appear in a trace, a log line, an error message or a process argument.
+ */
+export interface HostAuth {
+  username: string;
+  /** Where the credentials came from, for messages (`auth_credentials_file /x:3`, `auth_username`). */
+  source: string;
+  /** Fetch the password (may run auth_password_command); absent when only a token is configured. */
+  password?: () => Promise<string>;
+  /** Fetch an OAuth2 access token; `fresh` asks for a new one after a rejection. */
+  token?: (fresh: boolean) => Promise<string>;
+  /** Allowed mechanisms in preference order; undefined means the built-in order. */
+  mechanisms?: AuthMechanism[];
+  /** hosts_auth_cleartext matched: credentials may be sent without TLS. */
+  allowCleartext: boolean;
+}
+
+/**
+ * One Exim retry rule (spec "Retry configuration", "Retry rule parameters").
+ * `cutoff` counts from the first failure; the rule applies while the message
+ * has been failing for at most `cutoff` ms. Times in ms.
+ */
+export type RetryRule =
+  /** `F,<cutoff>,<interval>`: a fixed interval. */
+  | { kind: 'F'; cutoff: number; interval: number; text: string }
+  /** `G,<cutoff>,<interval>,<factor>`: the interval starts at `interval` and is multiplied by `factor` at every retry. */
+  | { kind: 'G'; cutoff: number; interval: number; factor: number; text: string };
 
 /** One resolved address of a host. */
 export interface ResolvedAddress {
@@ -108,6 +186,17 @@ export interface Resolved {
 export interface Envelope {
   sender: string;
   recipients: string[];
+  /** DSN request (-N, -R, -V; RFC 3461), sent only to servers that offer DSN. */
+  dsn?: DsnRequest;
+}
+
+/** RFC 3461 parameters: NOTIFY on every RCPT, RET and ENVID on MAIL. */
+export interface DsnRequest {
+  /** `NEVER`, or a comma list of `SUCCESS`, `FAILURE`, `DELAY` (upper-case). */
+  notify?: string;
+  ret?: 'HDRS' | 'FULL';
+  /** Printable ASCII, at most 100 characters (RFC 3461 §4.4); xtext-encoded on the wire. */
+  envid?: string;
 }
 
 /** Everything the sendmail command line asked for. */
@@ -144,10 +233,23 @@ export interface Invocation {
   bodyType?: string;
   /** Flags accepted for compatibility and ignored, as given (e.g. '-oem', '-B8BITMIME'), for -v. */
   ignored?: string[];
+  // -- queue (issue 3; lib/queue/) --
+  /** -odq: queue only, no delivery attempt now. */
+  queueOnly?: boolean;
+  /** --no-queue: never spool; a temporary failure exits 75 (as queue_deferred = false). */
+  noQueue?: boolean;
+  /** -qf / -qff: a queue run that ignores retry times. */
+  queueForce?: boolean;
+  /** -M / -Mrm: deliver or remove the messages whose ids are in `recipients`. */
+  messageAction?: 'deliver' | 'remove';
+  /** --init-spool: create the spool directories with their modes. */
+  initSpool?: boolean;
+  /** Error mode of -oeX / -eX (last one wins): p print (default), m mail, e mail and exit 0, q quiet, w write. */
+  errorMode?: 'p' | 'm' | 'e' | 'q' | 'w';
 }
 
 /** Where a host attempt was when it ended (printed by name in traces). */
-export type Stage = 'dns' | 'connect' | 'banner' | 'ehlo' | 'starttls' | 'mail' | 'rcpt' | 'data' | 'done';
+export type Stage = 'dns' | 'connect' | 'banner' | 'ehlo' | 'starttls' | 'auth' | 'mail' | 'rcpt' | 'data' | 'done';
 
 /** One attempt at one address of one host. */
 export interface Attempt {

@@ -19,6 +19,8 @@ export interface DeliverDeps {
   /** Open a session to one address of one host (connect, EHLO, STARTTLS). */
   openSession(target: Target): Promise<Session>;
   tracer: Tracer;
+  /** delivery_timeout: once aborted, no further address is tried and what is pending is deferred. */
+  signal?: AbortSignal;
 }
 
 export interface DnsFailure {
@@ -48,6 +50,11 @@ export async function deliver(envelope: Envelope, data: Buffer, hosts: Resolved[
   outer: for (const host of hosts) {
     for (const address of host.addresses) {
       if (pending.length === 0) break outer;
+      if (deps.signal?.aborted) {
+        lastReason = `${(deps.signal.reason as Error).message}; not tried: ${host.canonical} [${address.address}] and any later address`;
+        anyTemp = true;
+        break outer;
+      }
       const port = host.port ?? 25;
       const record = (stage: Stage, result: Attempt['result'], reason: string, tls?: Attempt['tls']) => {
         const a: Attempt = { queried: host.queried, canonical: host.canonical, address: address.address, port, stage, result, reason, tls };
@@ -62,11 +69,13 @@ export async function deliver(envelope: Envelope, data: Buffer, hosts: Resolved[
         lastReason = e.message;
         if (e.kind === 'temp') anyTemp = true;
         record(stageOf(e), 'deferred', e.message);
+        // the server refused the credentials: its other addresses hold the same account (no lockouts)
+        if (e.code === 'E_AUTH' && (e.detail.responseCode ?? 0) >= 500) continue outer;
         continue;
       }
       const tls = session.tls ? { ...session.tls, verified: true } : undefined;
       try {
-        const res = await session.send({ sender: envelope.sender, recipients: pending }, data);
+        const res = await session.send({ ...envelope, recipients: pending }, data);
         for (const r of res.accepted) done.set(key(r), { recipient: r, result: 'delivered', reason: res.response, host: host.queried });
         const stillPending: string[] = [];
         for (const rej of res.rejected) {
@@ -85,7 +94,10 @@ export async function deliver(envelope: Envelope, data: Buffer, hosts: Resolved[
       } catch (err) {
         const e = asSmarthostError(err);
         lastReason = e.message;
-        if (e.kind === 'perm') {
+        if (e.code === 'E_EXTENSION') {
+          // this server cannot take the message (SIZE, 8BITMIME, SMTPUTF8): another may; if none does, it fails
+          record(stageOf(e), 'failed', e.message, tls);
+        } else if (e.kind === 'perm') {
           // a 5xx to MAIL FROM or to the end of DATA fails every recipient of the transaction
           for (const r of pending) done.set(key(r), { recipient: r, result: 'failed', reason: e.message, host: host.queried });
           pending = [];

@@ -14,6 +14,8 @@ export function stageOfCommand(command: string, current: Stage): Stage {
       return current === 'starttls' ? 'starttls' : 'ehlo';
     case 'STARTTLS':
       return 'starttls';
+    case 'AUTH':
+      return 'auth';
     case 'MAIL':
       return 'mail';
     case 'RCPT':
@@ -43,6 +45,7 @@ const VERIFY_CODES = new Set([
   'CERT_SIGNATURE_FAILURE',
   'INVALID_CA',
   'HOSTNAME_MISMATCH',
+  'ERR_TLS_PIN_MISMATCH', // tls_pin_sha256 (lib/deliver/pin.ts)
 ]);
 
 interface NodemailerLike {
@@ -62,6 +65,8 @@ export interface ErrorContext {
   port: number;
   requireTls: boolean;
   starttlsOffered?: boolean;
+  /** protocol = smtps: the handshake comes first. */
+  implicitTls?: boolean;
 }
 
 /** One line, no CR/LF: server replies may be multi-line. */
@@ -80,7 +85,12 @@ export function classifySmtpError(raw: unknown, stage: Stage, ctx: ErrorContext)
   const make = (code: ErrorCode, kind: 'temp' | 'perm', msg: string) => new SmarthostError(code, kind, `${where}: ${msg}`, detail);
 
   if (VERIFY_CODES.has(original) || VERIFY_CODES.has(e.code ?? '')) {
-    const why = original === 'ERR_TLS_CERT_ALTNAME_INVALID' ? `certificate does not name "${ctx.queried}"` : `certificate not trusted (${original || e.code})`;
+    const why =
+      original === 'ERR_TLS_CERT_ALTNAME_INVALID'
+        ? `certificate does not name "${ctx.queried}"`
+        : original === 'ERR_TLS_PIN_MISMATCH' || e.code === 'ERR_TLS_PIN_MISMATCH'
+          ? oneLine(e.message ?? 'server key is not in tls_pin_sha256')
+          : `certificate not trusted (${original || e.code})`;
     return make('E_TLS_VERIFY', 'temp', `TLS verification failed: ${why}`);
   }
   if (e.code === 'ETLS' || (stage === 'starttls' && e.code !== 'ETIMEDOUT')) {
@@ -88,6 +98,11 @@ export function classifySmtpError(raw: unknown, stage: Stage, ctx: ErrorContext)
       return make('E_TLS_REQUIRED', 'temp', `TLS is required (hosts_require_tls) but the server did not offer STARTTLS${e.response ? `; it answered "${oneLine(e.response)}"` : ''}`);
     }
     return make('E_TLS', 'temp', `STARTTLS failed: ${oneLine(e.response ?? e.message ?? String(raw))}`);
+  }
+  if (/^ERR_SSL_/.test(original)) {
+    // e.g. ERR_SSL_WRONG_VERSION_NUMBER: the peer does not speak TLS (or a version we accept)
+    const hint = ctx.implicitTls ? ' (protocol = smtps: does this port speak implicit TLS? 465 does, 25 and 587 use STARTTLS)' : '';
+    return make('E_TLS', 'temp', `TLS handshake failed at ${stage}: ${original}${hint}`);
   }
   if (e.code === 'ETIMEDOUT') {
     return make(stage === 'connect' ? 'E_CONNECT' : 'E_TIMEOUT', 'temp', `timed out at ${stage} (${oneLine(e.message ?? 'timeout')})`);

@@ -6,10 +6,15 @@
  */
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { TLSSocket } from 'node:tls';
-import type { Envelope, Stage } from '../types.js';
-import type { Tracer } from '../report/trace.js';
+import type { Envelope, HostAuth, Stage } from '../types.js';
+import { maskSecrets, type Tracer } from '../report/trace.js';
+import { SmarthostError } from '../errors.js';
+import { authenticate } from './auth.js';
+import { raceSignal } from './deadline.js';
+import { pinText } from './pin.js';
 import { classifySmtpError, stageOfCommand } from './smtp-errors.js';
 import { tlsOptionsFor } from './tls.js';
+import { parseEhlo, planTransaction, type Downgrade, type Extensions } from './extensions.js';
 
 export interface SessionParams {
   address: string;
@@ -26,6 +31,16 @@ export interface SessionParams {
   connectTimeout: number;
   commandTimeout: number;
   tracer: Tracer;
+  /** protocol = smtps: TLS from the first byte (RFC 8314), same SNI and checks as STARTTLS. */
+  implicitTls?: boolean;
+  /** Credentials for this host (chosen by the queried name); absent: no AUTH. */
+  auth?: HostAuth;
+  /** tls_pin_sha256, tls_min_version, tls_require_ciphers, client certificate and key. */
+  tlsExtra?: { pins?: readonly string[]; minVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3'; ciphers?: string; cert?: string | Buffer; key?: string | Buffer };
+  /** delivery_timeout: aborting it cuts the session (connection closed, E_TIMEOUT). */
+  signal?: AbortSignal;
+  /** Converts an 8-bit message for a server without 8BITMIME (see extensions.ts); absent: such a message fails there. */
+  downgrade8bit?: Downgrade;
 }
 
 export interface RecipientReply {
@@ -48,6 +63,8 @@ export interface TlsInfo {
 
 export interface Session {
   tls?: TlsInfo;
+  /** The extensions of the last EHLO reply (after STARTTLS, the one under TLS); empty after HELO. */
+  extensions?: Extensions;
   send(envelope: Envelope, data: Buffer): Promise<SendResult>;
   /** Send QUIT and wait for the connection to close (at most a second). */
   quit(): Promise<void>;
@@ -57,7 +74,11 @@ export interface Session {
 class Transcript {
   stage: Stage = 'connect';
   starttlsOffered: boolean | undefined;
+  /** The last reply to EHLO (nodemailer's lastServerResponse may be a later reply, e.g. to AUTH). */
+  ehloReply = '';
   private lastCommand = '';
+  /** Inside an AUTH exchange: the client's continuation lines are secrets (RFC 4954 §4). */
+  private authing = false;
   constructor(
     private readonly tracer: Tracer,
     private readonly p: SessionParams,
@@ -74,8 +95,17 @@ class Transcript {
   }
 
   private client(text: string): void {
+    if (this.authing) {
+      // AUTH LOGIN user/password lines, the CRAM-MD5 digest, an XOAUTH2 retry: never traced
+      this.tracer({ type: 'smtp-out', text: '****' });
+      return;
+    }
     this.lastCommand = text.split(' ')[0]!.toUpperCase();
     this.stage = stageOfCommand(this.lastCommand, this.stage);
+    if (this.lastCommand === 'AUTH') {
+      this.authing = true;
+      text = maskSecrets(text);
+    }
     this.tracer({ type: 'smtp-out', text });
   }
 
@@ -85,6 +115,8 @@ class Transcript {
       this.stage = 'banner';
     }
     this.tracer({ type: 'smtp-in', text });
+    if (this.authing && !text.startsWith('334')) this.authing = false;
+    if (this.lastCommand === 'EHLO' || this.lastCommand === 'HELO') this.ehloReply = this.lastCommand === 'EHLO' && text.startsWith('2') ? text : '';
     if ((this.lastCommand === 'EHLO' || this.lastCommand === 'HELO') && this.starttlsOffered === undefined) {
       this.starttlsOffered = /^\d{3}[ -]STARTTLS\b/im.test(text);
     }
@@ -95,8 +127,12 @@ class Transcript {
 }
 
 /**
- * Connect, EHLO, STARTTLS (required or offered) and return an open session.
- * @throws SmarthostError E_CONNECT, E_TIMEOUT, E_TLS_VERIFY, E_TLS_REQUIRED, E_TLS, E_SMTP_TEMP, E_SMTP_PERM, E_PROTOCOL
+ * Connect (implicit TLS with `implicitTls`), EHLO, STARTTLS (required or
+ * offered), AUTH when `auth` is given (lib/deliver/auth.ts: never before TLS
+ * unless allowed, RFC 4954 §4), and return an open session. Aborting
+ * `signal` (delivery_timeout) closes the connection at whatever stage it is.
+ * @throws SmarthostError E_CONNECT, E_TIMEOUT, E_TLS_VERIFY (also a tls_pin_sha256 mismatch),
+ *   E_TLS_REQUIRED, E_TLS, E_AUTH, E_SMTP_TEMP, E_SMTP_PERM, E_PROTOCOL
  */
 export async function openSession(p: SessionParams): Promise<Session> {
   let nameChecked = false;
@@ -104,6 +140,15 @@ export async function openSession(p: SessionParams): Promise<Session> {
     queried: p.queried,
     ca: p.ca,
     verifyNames: p.verifyNames,
+    ...p.tlsExtra,
+    onPin: (r) => {
+      if (r.ok) p.tracer({ type: 'note', text: `TLS server key matches tls_pin_sha256: ${pinText(r.got)}` });
+      else {
+        nameChecked = true;
+        const got = r.got ? pinText(r.got) : '(unreadable key)';
+        p.tracer({ type: 'tls-verify-error', address: p.address, reason: `server key pin mismatch: got ${got}, want ${r.want.map(pinText).join(' or ')}` });
+      }
+    },
     onVerify: (r) => {
       nameChecked = true;
       p.tracer(
@@ -119,8 +164,8 @@ export async function openSession(p: SessionParams): Promise<Session> {
     port: p.port,
     servername: tls.servername,
     name: p.helo,
-    secure: false,
-    requireTLS: p.requireTls,
+    secure: p.implicitTls === true,
+    requireTLS: p.requireTls && !p.implicitTls,
     tls,
     connectionTimeout: p.connectTimeout,
     greetingTimeout: p.commandTimeout,
@@ -133,23 +178,36 @@ export async function openSession(p: SessionParams): Promise<Session> {
     /* errors are delivered to the callbacks below as well */
   });
   p.tracer({ type: 'connect', queried: p.queried, canonical: p.canonical, address: p.address, port: p.port });
+  if (p.implicitTls) p.tracer({ type: 'tls-start', certName: p.queried, sni: tls.servername ?? '(none: IP literal)', verifyNames: p.verifyNames });
+  const where = `${p.canonical} [${p.address}]:${p.port}`;
+  const cut = (stage: Stage): SmarthostError =>
+    new SmarthostError('E_TIMEOUT', 'temp', `${where}: ${(p.signal!.reason as Error).message} at ${stage}`, { host: p.queried, address: p.address, stage });
+  const onAbort = () => conn.close();
+  if (p.signal?.aborted) throw cut('connect');
+  p.signal?.addEventListener('abort', onAbort, { once: true });
+  const release = () => p.signal?.removeEventListener('abort', onAbort);
   try {
     // nodemailer reports most connect-phase failures (TLS verification among them) only
     // as an 'error' event, not through the connect callback: listen to both.
     await new Promise<void>((resolve, reject) => {
       const fail = (err: unknown) => reject(err);
       const closed = () => reject(Object.assign(new Error('connection closed by the server'), { code: 'ECONNECTION' }));
+      const aborted = () => fail(p.signal!.reason);
       conn.once('error', fail);
       conn.once('end', closed);
+      p.signal?.addEventListener('abort', aborted, { once: true });
       conn.connect((err) => {
         conn.off('error', fail);
         conn.off('end', closed);
+        p.signal?.removeEventListener('abort', aborted);
         if (err) reject(err);
         else resolve();
       });
     });
   } catch (err) {
     conn.close();
+    release();
+    if (p.signal?.aborted) throw cut(transcript.stage);
     const error = classifySmtpError(err, transcript.stage, { ...p, starttlsOffered: transcript.starttlsOffered });
     if (error.code === 'E_TLS_VERIFY' && !nameChecked) {
       p.tracer({ type: 'tls-verify-error', address: p.address, reason: error.message });
@@ -162,13 +220,34 @@ export async function openSession(p: SessionParams): Promise<Session> {
     info = { protocol: s.getProtocol() ?? 'unknown', cipher: s.getCipher()?.name ?? 'unknown' };
     p.tracer({ type: 'tls-ok', protocol: info.protocol, cipher: info.cipher });
   }
+  if (p.auth) {
+    try {
+      await raceSignal(authenticate(conn, p.auth, { where, queried: p.queried, address: p.address, ehlo: transcript.ehloReply, secure: conn.secure }), p.signal);
+    } catch (err) {
+      conn.close();
+      release();
+      if (p.signal?.aborted) throw cut('auth');
+      throw err instanceof SmarthostError ? err : classifySmtpError(err, 'auth', p);
+    }
+  }
+  const extensions = parseEhlo(transcript.ehloReply);
   return {
     tls: info,
+    extensions,
     async send(envelope: Envelope, data: Buffer): Promise<SendResult> {
       const stageBefore = transcript.stage;
+      // refuse before MAIL what this server cannot take (SIZE, 8BITMIME, SMTPUTF8): E_EXTENSION
+      const where = `${p.canonical} [${p.address}]:${p.port}`;
+      const plan = planTransaction({ envelope, data, extensions, where, queried: p.queried, downgrade: p.downgrade8bit });
+      for (const text of plan.notes) p.tracer({ type: 'note', text });
       try {
-        const info = await new Promise<SMTPConnection.SentMessageInfo>((resolve, reject) =>
-          conn.send({ from: envelope.sender, to: envelope.recipients, size: data.length }, data, (err, i) => (err ? reject(err) : resolve(i!))),
+        const smtpEnvelope: SMTPConnection.Envelope = { from: envelope.sender, to: envelope.recipients, size: plan.size, use8BitMime: plan.use8BitMime };
+        if (plan.dsn) smtpEnvelope.dsn = { notify: plan.dsn.notify, ret: plan.dsn.ret, envid: plan.dsn.envid };
+        const info = await raceSignal(
+          new Promise<SMTPConnection.SentMessageInfo>((resolve, reject) =>
+            conn.send(smtpEnvelope, plan.data, (err, i) => (err ? reject(err) : resolve(i!))),
+          ),
+          p.signal,
         );
         return {
           accepted: info.accepted,
@@ -180,6 +259,7 @@ export async function openSession(p: SessionParams): Promise<Session> {
           response: info.response,
         };
       } catch (err) {
+        if (p.signal?.aborted) throw cut(transcript.stage);
         const e = err as SMTPConnection.SMTPError & { rejectedErrors?: SMTPConnection.SMTPError[] };
         if (e.code === 'EENVELOPE' && e.command === 'RCPT TO' && e.rejectedErrors) {
           // every recipient was refused: that is a per-recipient result, not a session failure
@@ -198,6 +278,8 @@ export async function openSession(p: SessionParams): Promise<Session> {
     },
     quit(): Promise<void> {
       // wait (briefly) for the server's 221 and the close, so the transcript is whole
+      release();
+      if (p.signal?.aborted) return Promise.resolve(); // the connection is already closed
       return new Promise<void>((resolve) => {
         const timer = setTimeout(done, 1000);
         function done() {

@@ -9,6 +9,7 @@
  */
 import { checkServerIdentity, type ConnectionOptions, type PeerCertificate } from 'node:tls';
 import { isIP } from 'node:net';
+import { checkPin, pinText, type PinResult } from './pin.js';
 
 export interface VerifyReport {
   ok: boolean;
@@ -30,6 +31,17 @@ export interface TlsParams {
   verifyNames: boolean;
   /** Called with the result of the name check (for the trace). */
   onVerify?: (report: VerifyReport) => void;
+  /** tls_pin_sha256 (lower-case hex SPKI digests); empty or absent means no pinning. */
+  pins?: readonly string[];
+  /** Called with the result of the pin check (for the trace). */
+  onPin?: (result: PinResult) => void;
+  /** tls_min_version; default TLSv1.2. */
+  minVersion?: ConnectionOptions['minVersion'];
+  /** tls_require_ciphers (OpenSSL cipher list). */
+  ciphers?: string;
+  /** Client certificate and key (PEM), from tls_certificate / tls_privatekey. */
+  cert?: string | Buffer;
+  key?: string | Buffer;
 }
 
 /** Render a certificate subject as `/CN=x/O=y` (the form Exim's traces print). */
@@ -47,9 +59,21 @@ export function renderDn(subject: PeerCertificate['subject'] | undefined): strin
  */
 export function tlsOptionsFor(p: TlsParams): ConnectionOptions {
   const opts: ConnectionOptions = {
-    minVersion: 'TLSv1.2',
+    minVersion: p.minVersion ?? 'TLSv1.2',
     rejectUnauthorized: true,
+    // Node calls this only once the chain has verified (rejectUnauthorized), so the pin
+    // is an addition to the normal checks, never a replacement.
     checkServerIdentity: (_host: string, cert: PeerCertificate): Error | undefined => {
+      if (p.pins && p.pins.length > 0) {
+        const r = checkPin(cert.raw, p.pins);
+        p.onPin?.(r);
+        if (!r.ok) {
+          const got = r.got ? pinText(r.got) : '(unreadable key)';
+          return Object.assign(new Error(`server key ${got} is not in tls_pin_sha256 (${r.want.map(pinText).join(', ')})`), {
+            code: 'ERR_TLS_PIN_MISMATCH',
+          });
+        }
+      }
       if (!p.verifyNames) return undefined;
       const error = checkServerIdentity(p.queried, cert);
       p.onVerify?.({ ok: !error, dn: renderDn(cert.subject), name: p.queried, altNames: cert.subjectaltname ?? '', error });
@@ -58,5 +82,8 @@ export function tlsOptionsFor(p: TlsParams): ConnectionOptions {
   };
   if (!isIP(p.queried)) opts.servername = p.queried;
   if (p.ca !== undefined) opts.ca = p.ca;
+  if (p.ciphers !== undefined) opts.ciphers = p.ciphers;
+  if (p.cert !== undefined) opts.cert = p.cert;
+  if (p.key !== undefined) opts.key = p.key;
   return opts;
 }

@@ -27,10 +27,19 @@ import { configError, SmarthostError } from '../errors.js';
 import { parseDuration } from './duration.js';
 import { isHostName, parseHostList } from './hostlist.js';
 import { didYouMean, parseRoute } from './route.js';
+import { DEFAULT_RETRY_RULES, parseRetryRules } from './retry-rules.js';
 import type { Config, NameServer } from '../types.js';
+import { checkSecurityOptions, SECURITY_OPTIONS, securityDefaults } from './config-security.js';
+import { checkConfigSecrets } from './secrets.js';
 
 /** The default configuration file. */
 export const DEFAULT_CONFIG_FILE = '/etc/send-smarthost.conf';
+
+/** The default spool (spool_directory); see lib/queue/spool.ts for its layout. */
+export const DEFAULT_SPOOL_DIRECTORY = '/var/spool/send-smarthost';
+
+/** The default main log (log_file_path), Exim's mainlog under our own name. */
+export const DEFAULT_LOG_FILE_PATH = '/var/log/send-smarthost/mainlog';
 
 const q = (s: string): string => JSON.stringify(s);
 
@@ -49,6 +58,11 @@ export function defaultConfig(file = '(defaults)'): Config {
     dnsRetries: 2,
     commandTimeout: 300_000,
     connectTimeout: 300_000,
+    ...securityDefaults(),
+    retryRules: [...DEFAULT_RETRY_RULES],
+    logFilePath: DEFAULT_LOG_FILE_PATH,
+    spoolDirectory: DEFAULT_SPOOL_DIRECTORY,
+    queueDeferred: true,
   };
 }
 
@@ -134,6 +148,31 @@ const OPTIONS: Record<string, OptionSpec> = {
       c.qualifyDomain = v;
     },
   },
+  system_aliases_file: {
+    type: 'value',
+    emptyOk: true,
+    set: (c, v) => {
+      if (v !== '' && !isAbsolute(v)) throw configError(`system_aliases_file must be an absolute path (or empty for none), got ${q(v)}`);
+      c.systemAliasesFile = v;
+    },
+  },
+  retry_rules: { type: 'value', emptyOk: true, set: (c, v) => void (c.retryRules = parseRetryRules(v)) },
+  spool_directory: {
+    type: 'value',
+    set: (c, v) => {
+      if (!isAbsolute(v)) throw configError(`spool_directory must be an absolute path, got ${q(v)}`);
+      c.spoolDirectory = v;
+    },
+  },
+  queue_deferred: { type: 'bool', set: (c, on) => void (c.queueDeferred = on) },
+  log_file_path: {
+    type: 'value',
+    set: (c, v) => {
+      if (!isAbsolute(v)) throw configError(`log_file_path must be an absolute path, got ${q(v)}`);
+      c.logFilePath = v;
+    },
+  },
+  ...SECURITY_OPTIONS,
 };
 
 /** The option names parseConfig accepts. */
@@ -242,6 +281,7 @@ export function parseConfig(text: string, file: string): Config {
       throw fail(`${e.message}${hint}`);
     }
   }
+  checkSecurityOptions(cfg, (name) => seen.get(name), file);
   return cfg;
 }
 
@@ -275,5 +315,7 @@ export async function loadConfig(path: string, opts: { mustExist: boolean } = { 
     if (err.code === 'ENOENT' && !opts.mustExist) return defaultConfig(path);
     throw new SmarthostError('E_CONFIG', 'config', `cannot read ${path}: ${reason(err)}`, { cause: e });
   }
-  return parseConfig(text, path);
+  const cfg = parseConfig(text, path);
+  await checkConfigSecrets(path, text, cfg);
+  return cfg;
 }

@@ -14,6 +14,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { quote } from './address.js';
+import { checkEnvid } from './dsn.js';
 import { SmarthostError, usageError } from '../errors.js';
 import type { Invocation } from '../types.js';
 
@@ -22,7 +23,8 @@ export const MODES: Readonly<Record<string, string>> = {
   m: 'deliver mail (default)',
   s: 'SMTP on standard input/output',
   p: 'print the queue (mailq)',
-  i: 'rebuild the alias database (newaliases; a no-op)',
+  pc: 'print the number of queued messages',
+  i: 'check the aliases file (newaliases; there is no database to rebuild)',
   v: 'verify addresses',
   t: 'address test mode',
   d: 'run as a daemon',
@@ -51,8 +53,13 @@ export function normalizeArgv(argv: readonly string[]): string[] {
       out.push(...argv.slice(i));
       break;
     }
-    if (a === '--help') {
+    if (a === '--help' || a === '--no-queue' || a === '--init-spool') {
       out.push(a);
+      continue;
+    }
+    if (a === '-M' || a === '-Mrm') {
+      // Exim: the operands are message ids
+      out.push(a === '-M' ? '--deliver-ids' : '--remove-ids');
       continue;
     }
     if (a.startsWith('--')) throw usageError(`unknown option ${quote(a.split('=')[0])}`);
@@ -88,13 +95,18 @@ const usageIf = (cond: boolean, message: string): void => {
   if (cond) throw usageError(message);
 };
 
+/** The -b modes send-smarthost implements; the other sendmail modes are refused, never run as -bm. */
+export const SUPPORTED_MODES: ReadonlySet<string> = new Set(['m', 's', 'p', 'pc', 'i']);
+
 function parseMode(v: string): string {
   usageIf(!Object.hasOwn(MODES, v), `unknown mode "-b${v}" (known: ${Object.keys(MODES).map((m) => `-b${m}`).join(' ')})`);
+  usageIf(!SUPPORTED_MODES.has(v), `-b${v} (${MODES[v]}) is not supported by send-smarthost`);
   return v;
 }
 
 /** -N: `never`, or a comma list of success, failure, delay (RFC 3461 NOTIFY). Returned upper-case. */
 function parseNotify(v: string): string {
+  noControls('-N', v);
   const parts = v.toLowerCase().split(',').map((s) => s.trim());
   const ok =
     (parts.length === 1 && parts[0] === 'never') ||
@@ -117,11 +129,18 @@ function noControls(flag: string, v: string): string {
 
 /** -f/-r value: '' and '<>' are the null sender; one pair of surrounding <> is removed. */
 function senderValue(v: string): string {
-  const s = v.trim();
+  // only blanks are trimmed: a CR/LF/NUL stays and normalizeAddress refuses it (no silent repair)
+  const s = v.replace(/^[ \t]+|[ \t]+$/g, '');
   return s.startsWith('<') && s.endsWith('>') ? s.slice(1, -1).trim() : s;
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+/** -o options that mean something here: -odq (queue only) and -oeX (error mode). */
+const HONOURED_O = /^(dq|e[pmeqw])$/;
+
+/** The shape of a queue message id (lib/queue/ids.ts). */
+const MESSAGE_ID = /^[0-9A-Za-z]{6}-[0-9A-Za-z]{6}-[0-9A-Za-z]{2}$/;
 
 function buildProgram(setSender: (v: string) => string): Command {
   const silent = (): void => {};
@@ -142,6 +161,10 @@ function buildProgram(setSender: (v: string) => string): Command {
     .option('--debug-arg <flags>')
     .option('--queue')
     .option('--queue-arg <arg>')
+    .option('--no-queue')
+    .option('--init-spool')
+    .option('--deliver-ids')
+    .option('--remove-ids')
     .option('-f <sender>', '', setSender)
     .option('-r <sender>', '', setSender)
     .option('-F <fullname>', '', (v: string) => noControls('-F', v))
@@ -150,7 +173,7 @@ function buildProgram(setSender: (v: string) => string): Command {
     .option('-O <option=value>', '', collect, [])
     .option('-N <dsn>', '', parseNotify)
     .option('-R <ret>', '', parseRet)
-    .option('-V <envid>', '', (v: string) => noControls('-V', v))
+    .option('-V <envid>', '', (v: string) => checkEnvid(noControls('-V', v)))
     .option('-B <type>')
     .option('-C <file>')
     .option('-h <hops>')
@@ -205,8 +228,16 @@ export function parseArgs(argv: readonly string[], invokedAs?: string): Invocati
   const ignored: string[] = [];
   for (const k of ['G', 'U', 'm', 'n']) if (flag(k)) ignored.push(`-${k}`);
   for (const k of ['B', 'h', 'L', 'X']) if (str(k) !== undefined) ignored.push(`-${k}${str(k)}`);
-  for (const k of ['O', 'e', 'A']) for (const v of list(k)) ignored.push(`-${k}${v}`);
-  for (const v of options) if (v !== 'i') ignored.push(`-o${v}`);
+  for (const k of ['O', 'e', 'A']) for (const v of list(k)) if (!(k === 'e' && /^[pmeqw]$/.test(v))) ignored.push(`-${k}${v}`);
+  for (const v of options) if (v !== 'i' && !HONOURED_O.test(v)) ignored.push(`-o${v}`);
+  const queueArg = str('queueArg');
+  usageIf(
+    queueArg !== undefined && queueArg !== 'f' && queueArg !== 'ff',
+    `-q${queueArg ?? ''}: send-smarthost does not run as a daemon and knows no queue selectors; run "send-smarthost -q" from cron or a systemd timer (see contrib/)`,
+  );
+  const errorModes = [...options.filter((o) => /^e[pmeqw]$/.test(o)).map((o) => o[1]!), ...list('e').filter((e) => /^[pmeqw]$/.test(e))];
+  const delivery = options.filter((o) => /^d./.test(o)).map((o) => o.slice(1));
+  const messageAction = flag('deliverIds') ? 'deliver' : flag('removeIds') ? 'remove' : undefined;
 
   const inv: Invocation = {
     recipients: program.args,
@@ -228,8 +259,18 @@ export function parseArgs(argv: readonly string[], invokedAs?: string): Invocati
     queueArg: str('queueArg'),
     bodyType: str('B'),
     ignored,
+    queueOnly: delivery.length > 0 && delivery[delivery.length - 1] === 'q',
+    noQueue: o.queue === false,
+    queueForce: queueArg === 'f' || queueArg === 'ff',
+    ...(messageAction ? { messageAction } : {}),
+    initSpool: flag('initSpool'),
+    ...(errorModes.length ? { errorMode: errorModes[errorModes.length - 1] as Invocation['errorMode'] } : {}),
   };
-  if (inv.mode === 'm' && !inv.help && !inv.queueRun && !inv.extractRecipients && inv.recipients.length === 0) {
+  if (messageAction) {
+    usageIf(inv.recipients.length === 0, `${messageAction === 'deliver' ? '-M' : '-Mrm'} needs message ids`);
+    for (const id of inv.recipients) usageIf(!MESSAGE_ID.test(id), `not a message id: ${quote(id)} (ids look like 1jiFk5-0006UE-9S)`);
+  }
+  if (inv.mode === 'm' && !inv.help && !inv.queueRun && !messageAction && !inv.initSpool && !inv.extractRecipients && inv.recipients.length === 0) {
     throw usageError('Recipient names must be specified (as arguments, or with -t in To, Cc, Bcc)');
   }
   return inv;
@@ -239,7 +280,7 @@ export function parseArgs(argv: readonly string[], invokedAs?: string): Invocati
 export function usage(prog = 'send-smarthost'): string {
   return `usage: ${prog} [flags] [--] [recipient ...]
        ${prog} -t [flags] [recipient ...]     (recipients also from To, Cc, Bcc)
-       ${prog} -bs | -bp | -q
+       ${prog} -bs | -bp | -bpc | -q | -qf | -M id... | -Mrm id... | --init-spool
 
 Reads a message on standard input and hands it to the configured smarthost.
 
@@ -253,9 +294,15 @@ Reads a message on standard input and hands it to the configured smarthost.
   -C file       use this configuration file
   -bm           read a message and deliver it (default)
   -bs           speak SMTP on standard input/output
-  -bp           list the queue (also when called as mailq)
-  -bi           rebuild aliases: does nothing (also newaliases)
-  -q[time]      run the queue
+  -bp           list the queue (also when called as mailq); -bpc counts it
+  -bi           check the aliases file (also newaliases; there is no database)
+  -q, -qf       run the queue once (-qf: also messages not yet due); no daemon
+  -M id...      deliver these queued messages now; -Mrm id... removes them
+  -odq          queue the message without trying to deliver it now
+  --no-queue    never queue: a temporary failure exits 75 (queue_deferred = false)
+  -oep -oem -oee -oeq  on a permanent failure: print (default), mail a bounce
+                (exit 69), bounce and exit 0, stay quiet (also -ep -em -ee -eq)
+  --init-spool  create the spool directories (run once by the administrator)
   -N dsn        DSN notify: never, or success,failure,delay
   -R ret        DSN return: hdrs or full
   -V envid      DSN envelope id
@@ -263,7 +310,7 @@ Reads a message on standard input and hands it to the configured smarthost.
   --help        this text
 
 Accepted for sendmail compatibility and ignored:
-  -o<X> (other than -oi, e.g. -oem -odi -odb -oee -oep), -B type, -h hops,
-  -L tag, -O opt=val, -X file, -e<X>, -A<X>, -G, -U, -m, -n
+  -o<X> (other than -oi, -odq, -oeX; e.g. -odi -odb), -B type, -h hops,
+  -L tag, -O opt=val, -X file, -A<X>, -G, -U, -m, -n
 `;
 }

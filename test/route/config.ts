@@ -30,16 +30,36 @@ t.test('defaults', async (t) => {
   t.strictSame(
     [...OPTION_NAMES].sort(),
     [
+      'auth_credentials_file',
+      'auth_mechanisms',
+      'auth_oauth2_command',
+      'auth_password',
+      'auth_password_command',
+      'auth_password_file',
+      'auth_username',
       'command_timeout',
       'connect_timeout',
+      'delivery_timeout',
       'dns_retrans',
       'dns_retry',
       'dns_servers',
       'helo_data',
+      'hosts_auth_cleartext',
       'hosts_require_tls',
+      'log_file_path',
       'port',
+      'protocol',
       'qualify_domain',
+      'queue_deferred',
+      'retry_rules',
       'route_data',
+      'spool_directory',
+      'system_aliases_file',
+      'tls_certificate',
+      'tls_min_version',
+      'tls_pin_sha256',
+      'tls_privatekey',
+      'tls_require_ciphers',
       'tls_verify_cert_hostnames',
       'tls_verify_certificates',
     ],
@@ -60,6 +80,9 @@ const rows: Array<[string, Partial<Config> | string]> = [
   ['helo_data = [192.0.2.1]', { heloData: '[192.0.2.1]' }],
   ['helo_data = [IPv6:2001:db8::1]', { heloData: '[IPv6:2001:db8::1]' }],
   ['hosts_require_tls =', { hostsRequireTls: [] }],
+  ['system_aliases_file = /etc/mail/aliases', { systemAliasesFile: '/etc/mail/aliases' }],
+  ['system_aliases_file =', { systemAliasesFile: '' }],
+  ['system_aliases_file = aliases', '1: system_aliases_file must be an absolute path (or empty for none), got "aliases"'],
   ['tls_verify_cert_hostnames = !*.lab.example : *', { tlsVerifyCertHostnames: parseHostList('!*.lab.example : *') }],
   ['tls_verify_certificates = /etc/ssl/ca.pem', { tlsVerifyCertificates: '/etc/ssl/ca.pem' }],
   ['tls_verify_certificates = "/etc/my certs/ca.pem"', { tlsVerifyCertificates: '/etc/my certs/ca.pem' }],
@@ -228,7 +251,9 @@ t.test('every configuration example in man/send-smarthost.conf.5 parses', async 
   const page = readFileSync(fileURLToPath(new URL('../../man/send-smarthost.conf.5', import.meta.url)), 'utf8');
   const blocks = [...page.matchAll(/^\.nf\n([\s\S]*?)^\.fi$/gm)]
     .map((m) => m[1]!.replace(/\\-/g, '-').replace(/\\e/g, '\\'))
-    .filter((b) => !b.includes('\\f') && /^\s*(#|[a-z_]+ = )/.test(b));
+    .filter((b) => !b.includes('\\f') && /^\s*(#|[a-z_]+ = )/.test(b))
+    // the ALIASES FILE section shows /etc/aliases lines (name: targets), not configuration
+    .filter((b) => !b.split('\n').some((l) => /^[^#\s=]+:\s/.test(l)));
   t.ok(blocks.length >= 8, `found ${blocks.length} examples`);
   for (const b of blocks) t.doesNotThrow(() => parseConfig(b, 'man page'), b.trim());
   // and the example error message at the top of the page is the real one
@@ -236,4 +261,16 @@ t.test('every configuration example in man/send-smarthost.conf.5 parses', async 
   t.throws(() => parseConfig('\n\nroute_date = x', '/etc/send-smarthost.conf'), {
     message: '/etc/send-smarthost.conf:3: unknown option "route_date" (did you mean route_data?)',
   });
+});
+
+t.test('spool_directory and queue_deferred (issue 3)', async (t) => {
+  const d = parseConfig('', 'f');
+  t.equal(d.spoolDirectory, '/var/spool/send-smarthost');
+  t.equal(d.queueDeferred, true);
+  const c = parseConfig('spool_directory = /srv/spool\nno_queue_deferred\n', 'f');
+  t.equal(c.spoolDirectory, '/srv/spool');
+  t.equal(c.queueDeferred, false);
+  t.equal(parseConfig('queue_deferred = yes\n', 'f').queueDeferred, true);
+  t.throws(() => parseConfig('spool_directory = spool\n', 'f'), /^f:1: spool_directory must be an absolute path, got "spool"$/);
+  t.throws(() => parseConfig('queue_deferred = maybe\n', 'f'), /^f:1: bad boolean "maybe"/);
 });

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { MODES, normalizeArgv, parseArgs, usage } from '../../lib/submit/cli.js';
+import { MODES, SUPPORTED_MODES, normalizeArgv, parseArgs, usage } from '../../lib/submit/cli.js';
 import { SmarthostError, exitCodeFor } from '../../lib/errors.js';
 import type { Invocation } from '../../lib/types.js';
 
@@ -64,7 +64,16 @@ const edges: [string[], Expect][] = [
   [['-vd0.1', 'a@y'], { verbose: true, debug: true, debugFlags: '0.1', recipients: ['a@y'] }],
   [['-q', 'a@y'], { queueRun: true, queueArg: undefined, recipients: ['a@y'] }],
   [['-q'], { queueRun: true, recipients: [] }],
-  [['-q30m'], { queueRun: true, queueArg: '30m' }],
+  [['-qf'], { queueRun: true, queueArg: 'f', queueForce: true }],
+  [['-qff'], { queueRun: true, queueForce: true }],
+  [['-M', '1jiFk5-0006UE-9S', '1jiFk5-0006UE-9T'], { messageAction: 'deliver', recipients: ['1jiFk5-0006UE-9S', '1jiFk5-0006UE-9T'] }],
+  [['-Mrm', '1jiFk5-0006UE-9S'], { messageAction: 'remove', recipients: ['1jiFk5-0006UE-9S'] }],
+  [['-odq', 'a@y'], { queueOnly: true, ignored: [] }],
+  [['-odq', '-odi', 'a@y'], { queueOnly: false, ignored: ['-odi'] }],
+  [['--no-queue', 'a@y'], { noQueue: true, queueRun: false }],
+  [['-bpc'], { mode: 'pc' }],
+  [['--init-spool'], { initSpool: true, recipients: [] }],
+  [['-oem', '-oee', 'a@y'], { errorMode: 'e', ignored: [] }],
   [['-q', '-v'], { queueRun: true, verbose: true }],
   [['-f', '', 'a@y'], { sender: '', recipients: ['a@y'] }],
   [['-f', '<>', 'a@y'], { sender: '', recipients: ['a@y'] }],
@@ -86,7 +95,7 @@ const edges: [string[], Expect][] = [
   [['-F', 'Full Name', '-f', 'me@x', 'a@y'], { fullName: 'Full Name', sender: 'me@x' }],
   [['-FFull', 'a@y'], { fullName: 'Full' }],
   [['-o', 'i', 'a@y'], { ignoreDots: true, options: ['i'] }],
-  [['-odi', '-oem', '-oXanything', 'r@x'], { options: ['di', 'em', 'Xanything'], ignoreDots: false, ignored: ['-odi', '-oem', '-oXanything'] }],
+  [['-odi', '-oem', '-oXanything', 'r@x'], { options: ['di', 'em', 'Xanything'], ignoreDots: false, ignored: ['-odi', '-oXanything'], errorMode: 'm' }],
   [['-O', 'IgnoreDots', 'a@y'], { ignoreDots: true }],
   [['-OIgnoreDots=true', 'a@y'], { ignoreDots: true }],
   [['-O', 'IgnoreDots=false', 'a@y'], { ignoreDots: false, ignored: ['-OIgnoreDots=false'] }],
@@ -106,7 +115,8 @@ const edges: [string[], Expect][] = [
     { recipients: ['a@y'], ignored: ['-h17', '-Ltag', '-X/tmp/log', '-Oopt=val'] }],
   [['-G', '-U', '-m', '-n', 'a@y'], { recipients: ['a@y'], ignored: ['-G', '-U', '-m', '-n'] }],
   [['-GUmn', 'a@y'], { recipients: ['a@y'], ignored: ['-G', '-U', '-m', '-n'] }],
-  [['-em', '-ep', '-eq', '-ee', 'a@y'], { recipients: ['a@y'], ignored: ['-em', '-ep', '-eq', '-ee'] }],
+  [['-em', '-ep', '-eq', '-ee', 'a@y'], { recipients: ['a@y'], ignored: [], errorMode: 'e' }],
+  [['-ex', 'a@y'], { recipients: ['a@y'], ignored: ['-ex'], errorMode: undefined }],
   [['-A', 'c', '-Ac', '-Am', 'a@y'], { recipients: ['a@y'], ignored: ['-Ac', '-Ac', '-Am'] }],
   [['-', 'a@y'], { recipients: ['-', 'a@y'] }],
   [['--help'], { help: true }],
@@ -141,6 +151,10 @@ t.test('defaults', async (t) => {
     queueArg: undefined,
     bodyType: undefined,
     ignored: [],
+    queueOnly: false,
+    noQueue: false,
+    queueForce: false,
+    initSpool: false,
   });
 });
 
@@ -152,6 +166,11 @@ t.test('program name selects the mode', async (t) => {
 });
 
 const errors: [string[], RegExp][] = [
+  [['-q30m'], /^-q30m: send-smarthost does not run as a daemon .*cron or a systemd timer/],
+  [['-qR', 'x'], /^-qR: /],
+  [['-M'], /^-M needs message ids$/],
+  [['-Mrm', '../etc/passwd'], /^not a message id: "..\/etc\/passwd"/],
+  [['-Mvh', 'x'], /^unknown option "-M"$/],
   [['-Z', 'a@y'], /^unknown option "-Z"$/],
   [['-tZ', 'a@y'], /^unknown option "-Z"$/],
   [['a@y', '-x'], /^unknown option "-x"$/],
@@ -191,9 +210,12 @@ t.test('usage errors', async (t) => {
   }
 });
 
-t.test('modes that are valid sendmail but not delivery parse fine', async (t) => {
-  for (const m of Object.keys(MODES)) t.equal(parseArgs([`-b${m}`, 'a@y']).mode, m);
-  t.equal(parseArgs(['-bv']).mode, 'v', 'no recipient check outside -bm');
+t.test('implemented modes parse; the other sendmail modes are refused, never run as -bm', async (t) => {
+  for (const m of Object.keys(MODES)) {
+    if (SUPPORTED_MODES.has(m)) t.equal(parseArgs([`-b${m}`, 'a@y']).mode, m);
+    else t.throws(() => parseArgs([`-b${m}`, 'a@y']), { code: 'E_USAGE', message: new RegExp(`^-b${m} \\(.*\\) is not supported`) });
+  }
+  t.throws(() => parseArgs(['-bv', 'root']), { message: /-bv \(verify addresses\) is not supported/ }, '-bv root does not send mail');
 });
 
 t.test('normalizeArgv', async (t) => {
