@@ -6,6 +6,8 @@ import { createRequire } from 'node:module';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { trainCodeCache } from './build-cache.mjs';
 
 const require = createRequire(import.meta.url);
 const dns2Dir = dirname(require.resolve('dns2/package.json'));
@@ -18,6 +20,22 @@ const dns2PacketOnly = {
       contents: `module.exports = { Packet: require(${JSON.stringify(join(dns2Dir, 'packet.js'))}) };`,
       loader: 'js',
       resolveDir: dns2Dir,
+    }));
+  },
+};
+
+// nodemailer's shared helpers import its HTTP client (node:http, https, zlib) for
+// attachments given as URLs; the SMTP client we use never calls it. The stub
+// keeps those modules out of a delivery's start-up and fails loudly if called.
+const nodemailerNoFetch = {
+  name: 'nodemailer-no-fetch',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/fetch\/index\.js$/ }, (args) =>
+      /[\\/]nodemailer[\\/]/.test(args.importer) ? { path: 'nodemailer-fetch', namespace: 'nodemailer-no-fetch' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'nodemailer-no-fetch' }, () => ({
+      contents: `export default function nmfetch() { throw new Error('send-smarthost: nodemailer fetch is not bundled'); }`,
+      loader: 'js',
     }));
   },
 };
@@ -48,8 +66,13 @@ await build({
   sourcemap: 'linked',
   legalComments: 'none',
   logLevel: 'warning',
-  plugins: [dns2PacketOnly],
+  plugins: [dns2PacketOnly, nodemailerNoFetch],
+  // a new id per build: bin/send-smarthost uses dist/send-smarthost.cjs.cache only when it names this id
+  banner: { js: `// build-id: ${randomBytes(16).toString('hex')}` },
 });
+// the V8 code cache of the bundle (build-cache.mjs; README, Performance)
+const cacheNote = await trainCodeCache();
+if (process.env.BUILD_VERBOSE || /failed|no code cache/.test(cacheNote)) console.warn(`build: ${cacheNote}`);
 
 if (demo) {
   await build({

@@ -27,16 +27,30 @@ process.on('exit', () => {
 
 // A reader that went away (a -bs client that closed its end, `mailq | head`) is
 // not a crash: the replies have nowhere to go, the input side ends the session.
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
-});
+// Installed at the first write: touching process.stdout on a pipe loads node:net
+// and the streams, start-up time for paths that print nothing (-odq).
+let stdoutReady = false;
+function stdout(): NodeJS.WriteStream {
+  if (!stdoutReady) {
+    stdoutReady = true;
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+    });
+  }
+  return process.stdout;
+}
 
 main(process.argv.slice(2), {
-  stdin: process.stdin,
-  stdout: (t) => void process.stdout.write(t),
+  // a getter: process.stdin on a pipe loads node:net and the streams, which -bp, -q… never read
+  get stdin() {
+    return process.stdin;
+  },
+  stdout: (t) => void stdout().write(t),
   stderr: (t) => void process.stderr.write(t),
   env: process.env,
-  stderrIsTTY: process.stderr.isTTY === true,
+  get stderrIsTTY() {
+    return process.stderr.isTTY === true; // a getter for the same reason as stdin
+  },
   user: loginName(),
   invokedAs: basename(process.argv[1] ?? 'send-smarthost'),
 }).then(

@@ -13,7 +13,6 @@
  * envelope sender is null (RFC 5321 §4.5.5), so that it never bounces in turn.
  * Lines end in CRLF and none is longer than 998 octets (RFC 5322 §2.1.1).
  */
-import { randomBytes } from 'node:crypto';
 
 /** One recipient to report on. */
 export interface BounceRecipient {
@@ -244,7 +243,7 @@ export function buildBounce(p: BounceInput): Bounce {
   let boundary = p.boundary;
   for (let i = 0; boundary === undefined || body.includes(`--${boundary}`); i++) {
     if (p.boundary !== undefined || i >= 5) throw new Error('buildBounce: the MIME boundary occurs in the content');
-    boundary = `=_dsn_${randomBytes(12).toString('hex')}`;
+    boundary = `=_dsn_${process.getBuiltinModule('node:crypto').randomBytes(12).toString('hex')}`; // node:crypto loaded only here (start-up time)
   }
   const humanEight = NON_ASCII.test(human.join(''));
   const statusEight = NON_ASCII.test(status.join(''));

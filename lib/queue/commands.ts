@@ -13,7 +13,8 @@ import type { SpoolHeader } from './header.js';
 import { isMessageId } from './ids.js';
 import { readdirSync } from 'node:fs';
 
-export type QueueCommand = 'init' | 'list' | 'count' | 'run' | 'deliver' | 'remove';
+import type { QueueCommand } from './command-of.js';
+export { queueCommandOf, type QueueCommand } from './command-of.js';
 
 export interface QueueCommandOptions {
   command: QueueCommand;
@@ -77,15 +78,4 @@ export async function queueCommand(o: QueueCommandOptions, deps: QueueDeps): Pro
       return r.missing.length ? EX.NOINPUT : EX.OK;
     }
   }
-}
-
-/** The queue command an invocation asks for, if any (pure). */
-export function queueCommandOf(inv: { mode: string; queueRun: boolean; messageAction?: 'deliver' | 'remove'; initSpool?: boolean }): QueueCommand | undefined {
-  if (inv.initSpool) return 'init';
-  if (inv.messageAction === 'remove') return 'remove';
-  if (inv.messageAction === 'deliver') return 'deliver';
-  if (inv.mode === 'p') return 'list';
-  if (inv.mode === 'pc') return 'count';
-  if (inv.queueRun) return 'run';
-  return undefined;
 }

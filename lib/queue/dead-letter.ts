@@ -10,7 +10,6 @@
  * before the function returns, so the caller may then remove its own copy.
  */
 import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SmarthostError } from '../errors.js';
 
@@ -61,7 +60,8 @@ export async function appendDeadLetter(home: string, p: { sender: string; data: 
   const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK | (constants.O_NOFOLLOW ?? 0);
   let fh;
   try {
-    fh = await open(path, flags, 0o600);
+    // node:fs/promises when needed: loading it (readline and more) costs every queue command start-up time
+    fh = await process.getBuiltinModule('node:fs/promises').open(path, flags, 0o600);
     const st = await fh.stat();
     if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTREG' });
     const entry = mboxEntry(p.sender, p.data, p.at);

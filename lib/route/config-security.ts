@@ -5,7 +5,6 @@
  * only make sense together, once the whole file is read. File contents
  * (passwords, keys) are read later, by lib/route/secrets.ts.
  */
-import { createSecureContext } from 'node:tls';
 import { isAbsolute } from 'node:path';
 import { configError, type SmarthostError } from '../errors.js';
 import { parseDuration } from './duration.js';
@@ -85,7 +84,8 @@ export function parsePins(v: string): string[] {
  */
 function ciphers(v: string): string {
   try {
-    createSecureContext({ ciphers: v });
+    // node:tls only when this option is set: loading it costs every invocation start-up time
+    process.getBuiltinModule('node:tls').createSecureContext({ ciphers: v });
   } catch (e) {
     throw configError(`tls_require_ciphers ${q(v)} is not accepted by OpenSSL (${(e as Error).message})`);
   }

@@ -20,8 +20,8 @@
  * parseConfig is pure; loadConfig only reads the file.
  */
 
-import { readFile } from 'node:fs/promises';
-import { isIP } from 'node:net';
+import { readFile } from 'node:fs';
+import { isIP } from './ip.js';
 import { isAbsolute } from 'node:path';
 import { configError, SmarthostError } from '../errors.js';
 import { parseDuration } from './duration.js';
@@ -309,7 +309,8 @@ function reason(e: NodeJS.ErrnoException): string {
 export async function loadConfig(path: string, opts: { mustExist: boolean } = { mustExist: true }): Promise<Config> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    // node:fs, not node:fs/promises: that one loads readline and more, start-up time on every path
+    text = await new Promise<string>((resolve, reject) => readFile(path, 'utf8', (err, t) => (err ? reject(err) : resolve(t))));
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ENOENT' && !opts.mustExist) return defaultConfig(path);

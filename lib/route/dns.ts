@@ -9,6 +9,7 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { isIP } from './ip.js';
 import { SmarthostError, configError } from '../errors.js';
 import { noTrace, type Tracer } from '../report/trace.js';
 import type { NameServer } from '../types.js';
@@ -63,7 +64,7 @@ const stripScope = (a: string): string => a.replace(/%.*$/, '');
 /** How a server is printed: `1.2.3.4`, `1.2.3.4:5353`, `::1`, `[::1]:5353`. */
 export function serverLabel(s: NameServer): string {
   if (s.port === 53) return s.address;
-  return net.isIPv6(stripScope(s.address)) ? `[${s.address}]:${s.port}` : `${s.address}:${s.port}`;
+  return isIP(stripScope(s.address)) === 6 ? `[${s.address}]:${s.port}` : `${s.address}:${s.port}`;
 }
 
 /** Compare a configured server address with a datagram's source address. */
@@ -71,7 +72,7 @@ function sameAddress(configured: string, from: string): boolean {
   const a = stripScope(configured).toLowerCase();
   const b = stripScope(from).toLowerCase();
   if (a === b) return true;
-  if (!net.isIPv6(a) || !net.isIPv6(b)) return false;
+  if (isIP(a) !== 6 || isIP(b) !== 6) return false;
   // WHATWG URL serialises IPv6 canonically (RFC 5952), so '0::1' equals '::1'.
   return new URL(`http://[${a}]/`).hostname === new URL(`http://[${b}]/`).hostname;
 }
@@ -170,7 +171,7 @@ function udpExchange(
   return new Promise((resolve) => {
     let sock: dgram.Socket;
     try {
-      sock = make(net.isIPv6(stripScope(server.address)) ? 'udp6' : 'udp4');
+      sock = make(isIP(stripScope(server.address)) === 6 ? 'udp6' : 'udp4');
     } catch (e) {
       resolve({ kind: 'error', detail: errText(e) });
       return;

@@ -24,7 +24,7 @@
  * supported and are rejected.
  */
 
-import { isIP } from 'node:net';
+import { isIP } from './ip.js';
 import { configError } from '../errors.js';
 import type { HostPattern } from '../types.js';
 

@@ -4,7 +4,7 @@
  * so we do.
  */
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
+import { isIP } from './ip.js';
 import type { NameServer } from '../types.js';
 
 /** glibc's MAXNS: only the first three `nameserver` lines count. */

@@ -4,7 +4,7 @@
  * ended at (for the record). IP literals, `name/MX` entries and plain names
  * (`bydns` or `byname`). Logic only; lookups come in through `deps`.
  */
-import { isIP } from 'node:net';
+import { isIP } from './ip.js';
 import { SmarthostError } from '../errors.js';
 import type { HostSpec, Resolved, Route } from '../types.js';
 import { lookupType, orderedTracers, resolveByDns, resolveByName, type ResolveDeps } from './resolve-host.js';

@@ -26,7 +26,7 @@
  * transport name is not an option.
  */
 
-import { isIP } from 'node:net';
+import { isIP } from './ip.js';
 import { configError } from '../errors.js';
 import { isHostName, splitListItems, type ListItem } from './hostlist.js';
 import type { FamilyPolicy, HostSpec, Lookup, Route } from '../types.js';

@@ -10,7 +10,7 @@
  * a provider that moves `smtp.provider.example` to a new CNAME target silently
  * stops getting credentials; keying by the queried name does not have that trap.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile as readFileCb, stat as statCb } from 'node:fs';
 import { configError } from '../errors.js';
 import { matchHostList } from './hostlist.js';
 import type { Config, HostAuth } from '../types.js';
@@ -33,6 +33,12 @@ export function lineOfOption(text: string, name: string): number | undefined {
 }
 
 type StatFn = (path: string) => Promise<{ mode: number }>;
+
+// node:fs, not node:fs/promises: that one loads readline and more at start-up (config.ts imports this file on every path)
+const stat: StatFn = (path) => new Promise((resolve, reject) => statCb(path, (err, st) => (err ? reject(err) : resolve(st))));
+function readFile(path: string, encoding: 'utf8'): Promise<string> {
+  return new Promise((resolve, reject) => readFileCb(path, encoding, (err, text) => (err ? reject(err) : resolve(text))));
+}
 
 /**
  * The thin wrapper part of loadConfig: a password written in the configuration

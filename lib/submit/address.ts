@@ -9,7 +9,6 @@
  * Non-ASCII (RFC 6531 SMTPUTF8) is accepted here; whether the server can take
  * it is decided at delivery time.
  */
-import { isIPv4, isIPv6 } from 'node:net';
 import addressparser from 'nodemailer/lib/addressparser';
 import { SmarthostError } from '../errors.js';
 
@@ -79,7 +78,8 @@ function checkDomain(domain: string, input: string): void {
   if (domain === '') throw bad(input, 'empty domain');
   if (domain.startsWith('[')) {
     const m = /^\[(?:IPv6:([0-9A-Fa-f:.]+)|([0-9.]+))\]$/.exec(domain);
-    if (!m || (m[1] !== undefined ? !isIPv6(m[1]) : !isIPv4(m[2]!))) throw bad(input, 'bad address literal');
+    const net = process.getBuiltinModule('node:net'); // only for address literals: start-up time
+    if (!m || (m[1] !== undefined ? !net.isIPv6(m[1]) : !net.isIPv4(m[2]!))) throw bad(input, 'bad address literal');
     return;
   }
   for (const label of domain.split('.')) {

@@ -8,7 +8,7 @@
  * include (alias-expand.ts). A syntax error in the aliases file or in an
  * include file that could be read is always an error.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs';
 import { existsSync } from 'node:fs';
 import { configError } from '../errors.js';
 import { parseAliases, parseIncludeList, type AliasTarget } from './aliases.js';
@@ -22,7 +22,8 @@ const MAX_INCLUDE_FILES = 100;
 
 export type ReadText = (path: string) => Promise<string>;
 
-const defaultRead: ReadText = (path) => readFile(path, 'utf8');
+// node:fs, not node:fs/promises (which loads readline and more: start-up time)
+const defaultRead: ReadText = (path) => new Promise((resolve, reject) => readFile(path, 'utf8', (err, text) => (err ? reject(err) : resolve(text))));
 
 function why(err: unknown): string {
   const e = err as NodeJS.ErrnoException;

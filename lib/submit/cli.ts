@@ -1,21 +1,24 @@
 /**
  * The sendmail command line → {@link Invocation}.
  *
- * Built on commander (with `exitOverride` and silenced output: nothing is
- * printed and nothing exits here). A small pre-pass first rewrites sendmail's
- * argv into something commander parses faithfully (deps.md §5): `-d` and `-q`
- * take attached values only (`-d a@y` is debugging plus a recipient), clusters
+ * Two passes, nothing printed and nothing exits here. A pre-pass rewrites
+ * sendmail's argv into one token per option (deps.md §5): `-d` and `-q` take
+ * attached values only (`-d a@y` is debugging plus a recipient), clusters
  * such as `-ti` or `-vd0.1` are split, the separate value of a value-taking
  * flag is passed through untouched (`-f ''`, `-f -x`), everything after `--`
- * is an operand, and unknown flags are rejected by name.
+ * is an operand, and unknown flags are rejected by name. A table-driven
+ * reader then stores the tokens as commander 14 did (options anywhere among
+ * the operands, the last value wins, -o/-O/-e/-A collect, `--no-queue` sets
+ * `queue` false). Commander itself is no longer loaded: it cost ≈ 15 % of the
+ * start-up (its 120 KB and node:child_process); test/submit/cli-commander.ts
+ * checks this reader against commander on the same tokens.
  *
  * Untrusted input: argv comes from any local user or from software that
  * composes it; addresses are validated later (address.ts), the full name here.
  */
-import { Command, CommanderError } from 'commander';
 import { quote } from './address.js';
 import { checkEnvid } from './dsn.js';
-import { SmarthostError, usageError } from '../errors.js';
+import { usageError } from '../errors.js';
 import type { Invocation } from '../types.js';
 
 /** sendmail's -b modes (sendmail 8). Only 'm' delivers; main decides what to say about the rest. */
@@ -42,7 +45,7 @@ const BOOL = new Set(['t', 'i', 'v', 'G', 'U', 'm', 'n']);
 const VALUE = new Set(['f', 'r', 'F', 'N', 'B', 'o', 'b', 'O', 'e', 'R', 'V', 'h', 'L', 'C', 'X', 'A']);
 
 /**
- * Rewrite sendmail argv for commander. Exported for tests.
+ * Rewrite sendmail argv into one token per option (read by readTokens). Exported for tests.
  * @throws SmarthostError E_USAGE naming an unknown flag or a flag missing its value.
  */
 export function normalizeArgv(argv: readonly string[]): string[] {
@@ -142,45 +145,87 @@ const HONOURED_O = /^(dq|e[pmeqw])$/;
 /** The shape of a queue message id (lib/queue/ids.ts). */
 const MESSAGE_ID = /^[0-9A-Za-z]{6}-[0-9A-Za-z]{6}-[0-9A-Za-z]{2}$/;
 
-function buildProgram(setSender: (v: string) => string): Command {
-  const silent = (): void => {};
-  return new Command('sendmail')
-    .exitOverride()
-    .configureOutput({ writeOut: silent, writeErr: silent, outputError: silent })
-    .helpOption(false)
-    .argument('[recipients...]')
-    .option('--help')
-    .option('-t')
-    .option('-i')
-    .option('-v')
-    .option('-G')
-    .option('-U')
-    .option('-m')
-    .option('-n')
-    .option('--debug')
-    .option('--debug-arg <flags>')
-    .option('--queue')
-    .option('--queue-arg <arg>')
-    .option('--no-queue')
-    .option('--init-spool')
-    .option('--deliver-ids')
-    .option('--remove-ids')
-    .option('-f <sender>', '', setSender)
-    .option('-r <sender>', '', setSender)
-    .option('-F <fullname>', '', (v: string) => noControls('-F', v))
-    .option('-b <mode>', '', parseMode)
-    .option('-o <option>', '', collect, [])
-    .option('-O <option=value>', '', collect, [])
-    .option('-N <dsn>', '', parseNotify)
-    .option('-R <ret>', '', parseRet)
-    .option('-V <envid>', '', (v: string) => checkEnvid(noControls('-V', v)))
-    .option('-B <type>')
-    .option('-C <file>')
-    .option('-h <hops>')
-    .option('-L <tag>')
-    .option('-X <logfile>')
-    .option('-e <mode>', '', collect, [])
-    .option('-A <which>', '', collect, []);
+/** How the reader stores one option token: under `key`, true, or its value (through `parse`). */
+interface OptionSpec {
+  key: string;
+  /** Takes the next token as its value. */
+  value: boolean;
+  /** Turns the value into what is stored; gets the value stored so far (collect). */
+  parse?: (v: string, previous: unknown) => unknown;
+}
+
+/** The value checks of -F, -b, -N, -R and -V (each throws SmarthostError E_USAGE naming the value). Exported for tests. */
+export const VALUE_CHECKS = {
+  F: (v: string): string => noControls('-F', v),
+  b: parseMode,
+  N: parseNotify,
+  R: parseRet,
+  V: (v: string): string => checkEnvid(noControls('-V', v)),
+} as const;
+
+/** The options the pre-pass emits, by token. */
+function optionTable(setSender: (v: string) => string): ReadonlyMap<string, OptionSpec> {
+  const flag = (key: string): OptionSpec => ({ key, value: false });
+  const value = (key: string, parse?: OptionSpec['parse']): OptionSpec => ({ key, value: true, parse });
+  const list = (key: string): OptionSpec => value(key, (v, prev) => collect(v, prev as string[]));
+  return new Map<string, OptionSpec>([
+    ['--help', flag('help')],
+    ...['t', 'i', 'v', 'G', 'U', 'm', 'n'].map((c): [string, OptionSpec] => [`-${c}`, flag(c)]),
+    ['--debug', flag('debug')],
+    ['--debug-arg', value('debugArg')],
+    ['--queue', flag('queue')],
+    ['--queue-arg', value('queueArg')],
+    ['--init-spool', flag('initSpool')],
+    ['--deliver-ids', flag('deliverIds')],
+    ['--remove-ids', flag('removeIds')],
+    ['-f', value('f', setSender)],
+    ['-r', value('r', setSender)],
+    ['-F', value('F', VALUE_CHECKS.F)],
+    ['-b', value('b', VALUE_CHECKS.b)],
+    ['-o', list('o')],
+    ['-O', list('O')],
+    ['-N', value('N', VALUE_CHECKS.N)],
+    ['-R', value('R', VALUE_CHECKS.R)],
+    ['-V', value('V', VALUE_CHECKS.V)],
+    ...['B', 'C', 'h', 'L', 'X'].map((c): [string, OptionSpec] => [`-${c}`, value(c)]),
+    ['-e', list('e')],
+    ['-A', list('A')],
+  ]);
+}
+
+/**
+ * Store the pre-pass's tokens: option values by key, and the operands in order. Exported for tests.
+ * @throws SmarthostError E_USAGE for a token the pre-pass never emits (defensive).
+ */
+export function readTokens(tokens: readonly string[], setSender: (v: string) => string): { opts: Record<string, unknown>; args: string[] } {
+  const table = optionTable(setSender);
+  const opts: Record<string, unknown> = { o: [], O: [], e: [], A: [] };
+  const args: string[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const tok = tokens[i]!;
+    if (tok === '--') {
+      args.push(...tokens.slice(i + 1));
+      break;
+    }
+    if (tok.length < 2 || !tok.startsWith('-')) {
+      args.push(tok);
+      continue;
+    }
+    if (tok === '--no-queue') {
+      opts.queue = false;
+      continue;
+    }
+    const spec = table.get(tok);
+    if (!spec) throw usageError(`unknown option ${quote(tok)}`);
+    if (!spec.value) {
+      opts[spec.key] = true;
+      continue;
+    }
+    const v = tokens[++i];
+    if (v === undefined) throw usageError(`option ${quote(tok)} needs a value`);
+    opts[spec.key] = spec.parse ? spec.parse(v, opts[spec.key]) : v;
+  }
+  return { opts, args };
 }
 
 /** Whether a sendmail -O option sets IgnoreDots (`-O IgnoreDots`, `-O IgnoreDots=true`). */
@@ -210,15 +255,7 @@ function oIgnoreDots(opts: string[]): boolean {
  */
 export function parseArgs(argv: readonly string[], invokedAs?: string): Invocation {
   let sender: string | undefined;
-  const program = buildProgram((v) => (sender = senderValue(v)));
-  try {
-    program.parse(normalizeArgv(argv), { from: 'user' });
-  } catch (err) {
-    if (err instanceof SmarthostError) throw err;
-    if (err instanceof CommanderError) throw usageError(err.message.replace(/^error: /, ''));
-    throw err;
-  }
-  const o = program.opts<Record<string, unknown>>();
+  const { opts: o, args } = readTokens(normalizeArgv(argv), (v) => (sender = senderValue(v)));
   const str = (k: string): string | undefined => o[k] as string | undefined;
   const list = (k: string): string[] => o[k] as string[];
   const flag = (k: string): boolean => o[k] === true;
@@ -240,7 +277,7 @@ export function parseArgs(argv: readonly string[], invokedAs?: string): Invocati
   const messageAction = flag('deliverIds') ? 'deliver' : flag('removeIds') ? 'remove' : undefined;
 
   const inv: Invocation = {
-    recipients: program.args,
+    recipients: args,
     extractRecipients: flag('t'),
     ignoreDots: flag('i') || options.includes('i') || oIgnoreDots(list('O')),
     sender,
