@@ -3,28 +3,24 @@
  * Wires the real DNS transport, SMTP sessions, files and clock; returns the
  * exit code and never ends the process itself (only bin/ does).
  */
-import { readFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+// Start-up cost is the caller's latency (README, Performance): only what every
+// path needs is imported here; each mode loads its own code with `await import()`
+// (lazily initialised modules in the CJS bundle), so -bp never loads DNS, SMTP or
+// TLS code and -odq loads only what parses, prepares and spools the message.
+import { existsSync, readFile as readFileCb } from 'node:fs';
 import { SmarthostError, exitCodeFor, configError, EX } from './errors.js';
 import { noTrace, type TraceEvent, type Tracer } from './report/trace.js';
 import { parseArgs, usage } from './submit/cli.js';
 import { loadConfig } from './route/config.js';
-import { readAll, prepareMessage } from './submit/message.js';
 import { localFqdn } from './submit/hostname.js';
-import { newaliasesReport, systemAliases } from './submit/aliases-load.js';
-import { applyAliases } from './submit/alias-expand.js';
-import { runSmtpSession } from './submit/bs-stream.js';
-import { prepareSmtpMessage } from './submit/bs-message.js';
-import { finishMessage } from './submit/finish.js';
-import { toSevenBit } from './submit/eightbit.js';
-import { makeTracer } from './report/report.js';
 import { armCrashPoint } from './queue/crash.js';
-import { queueDeps } from './queue/wiring.js';
-import { submitMessage } from './queue/submit.js';
-import { queueCommand, queueCommandOf } from './queue/commands.js';
+import { queueCommandOf } from './queue/command-of.js';
 import type { Config, Envelope, Invocation, Outcome } from './types.js';
 import type { AuthLookup } from './route/secrets.js';
+import type { QueueDeps } from './queue/deps.js';
+import type { SessionPool } from './deliver/pool.js';
+import type { RouteCache } from './route/cache.js';
+import type { RouteResolution } from './route/resolve.js';
 
 export const DEFAULT_CONFIG = '/etc/send-smarthost.conf';
 
@@ -70,14 +66,23 @@ async function run(argv: string[], io: Io): Promise<number> {
   const queueCmd = queueCommandOf(inv);
   if (queueCmd !== undefined) {
     // -bp, -bpc, --init-spool, -q, -qf, -M, -Mrm (lib/queue/commands.ts); DNS and SMTP load only if a message is delivered
-    const tracer = inv.debug || inv.verbose ? await makeTracer(io, inv.debug ? 'debug' : 'verbose') : noTrace;
+    const tracer = await tracerFor(inv, io);
     const ctx: SubmitContext = { inv, config, io, tracer, fqdn: localFqdn() };
-    return queueCommand({ command: queueCmd, force: inv.queueForce === true, ids: inv.recipients, by: io.user, out: io.stdout }, wireQueue(ctx));
+    const [{ queueCommand }, deps] = await Promise.all([import('./queue/commands.js'), wireQueue(ctx)]);
+    return queueCommand({ command: queueCmd, force: inv.queueForce === true, ids: inv.recipients, by: io.user, out: io.stdout }, deps);
   }
   if (!config.route) throw configError(`${config.file}: route_data is not set: nowhere to send mail`);
-  const tracer = inv.debug || inv.verbose ? await makeTracer(io, inv.debug ? 'debug' : 'verbose') : noTrace;
+  const tracer = await tracerFor(inv, io);
 
   const fqdn = localFqdn();
+  const [{ systemAliases }, { applyAliases }, { readAll, prepareMessage }, { finishMessage }] = await Promise.all([
+    import('./submit/aliases-load.js'),
+    import('./submit/alias-expand.js'),
+    import('./submit/message.js'),
+    import('./submit/finish.js'),
+  ]);
+  // node:crypto when needed, not `await import('node:crypto')`: in the CJS bundle that would start Node's ESM loader
+  const { randomBytes } = process.getBuiltinModule('node:crypto');
   // system_aliases_file, read before any input: a broken file is a configuration error (78)
   const aliases = await systemAliases(config.systemAliasesFile);
   const alias = (e: Envelope): Envelope =>
@@ -92,8 +97,16 @@ async function run(argv: string[], io: Io): Promise<number> {
   return submit({ inv, config, io, tracer, fqdn }, alias(envelope), data);
 }
 
+/** The trace for -d / -v (lib/report/report.ts, loaded only then), or none. */
+async function tracerFor(inv: Invocation, io: Io): Promise<Tracer> {
+  if (!inv.debug && !inv.verbose) return noTrace;
+  const { makeTracer } = await import('./report/report.js');
+  return makeTracer(io, inv.debug ? 'debug' : 'verbose');
+}
+
 /** -bi (newaliases): no database to build; check the aliases file: 0 when it parses, 78 (file:line) when not. */
 async function newaliases(config: Config, io: Io): Promise<number> {
+  const { newaliasesReport, systemAliases } = await import('./submit/aliases-load.js');
   const report = newaliasesReport(await systemAliases(config.systemAliasesFile));
   for (const w of report.warnings) io.stderr(`send-smarthost: warning: ${w}\n`);
   io.stdout(report.stdout);
@@ -109,6 +122,12 @@ async function newaliases(config: Config, io: Io): Promise<number> {
 async function smtpOnStdio(ctx: SubmitContext, alias: (e: Envelope) => Envelope): Promise<number> {
   const { inv, config, io, tracer, fqdn } = ctx;
   const qualifyDomain = config.qualifyDomain ?? fqdn;
+  const [{ runSmtpSession }, { prepareSmtpMessage }, { finishMessage }] = await Promise.all([
+    import('./submit/bs-stream.js'),
+    import('./submit/bs-message.js'),
+    import('./submit/finish.js'),
+  ]);
+  const { randomBytes } = process.getBuiltinModule('node:crypto');
   const outcome = await runSmtpSession({ hostname: fqdn, qualifyDomain, input: io.stdin, write: io.stdout, stderr: io.stderr }, async (m, stderr) => {
     const prepared = prepareSmtpMessage(m.data, m.envelope, inv, { qualifyDomain, user: io.user });
     const { envelope, data, notes } = finishMessage(prepared, inv, { qualifyDomain, fqdn, now: new Date(), random: randomBytes(8) });
@@ -137,6 +156,7 @@ export async function submit(ctx: SubmitContext, envelope: Envelope, data: Buffe
   const { inv, config, io, tracer } = ctx;
   tracer({ type: 'note', text: `sender <${envelope.sender}>, recipients ${envelope.recipients.map((r) => `<${r}>`).join(' ')}, ${data.length} bytes` });
   // deliver now; queue what is deferred (or everything with -odq); error mode for failures (lib/queue/submit.ts)
+  const [{ submitMessage }, deps] = await Promise.all([import('./queue/submit.js'), wireQueue(ctx)]);
   const { code } = await submitMessage(
     envelope,
     data,
@@ -147,7 +167,7 @@ export async function submit(ctx: SubmitContext, envelope: Envelope, data: Buffe
       verbose: inv.verbose || inv.debug,
       submitter: { uid: process.getuid?.() ?? -1, user: io.user },
     },
-    wireQueue(ctx),
+    deps,
   );
   return code;
 }
@@ -158,17 +178,20 @@ export async function submit(ctx: SubmitContext, envelope: Envelope, data: Buffe
  * (SEND_SMARTHOST_TEST_NOW: test-only, `+seconds` ahead of the real clock
  * or an absolute time in ms).
  */
-function wireQueue(ctx: SubmitContext): ReturnType<typeof queueDeps> {
+async function wireQueue(ctx: SubmitContext): Promise<QueueDeps> {
+  const { queueDeps } = await import('./queue/wiring.js');
   const { config, io, tracer, fqdn } = ctx;
   const testNow = io.env.SEND_SMARTHOST_TEST_NOW;
   const skew = testNow === undefined || testNow === '' ? 0 : testNow.startsWith('+') ? Number(testNow.slice(1)) * 1000 : Number(testNow) - Date.now();
   const now = (): number => Date.now() + (Number.isFinite(skew) ? skew : 0);
+  const share: RunShare = {};
   return queueDeps({
     config,
     deliver: (envelope, data) => {
       if (!config.route) throw configError(`${config.file}: route_data is not set: nowhere to send mail`);
-      return send(config, envelope, data, config.heloData ?? fqdn, tracer, io.env);
+      return send(config, envelope, data, config.heloData ?? fqdn, tracer, io.env, share);
     },
+    shareConnections: () => startSharing(share, tracer),
     fqdn,
     now,
     user: io.user,
@@ -194,7 +217,7 @@ function secretsFor(config: Config) {
 }
 
 /** Resolve the route and deliver; the DNS and SMTP code is loaded only here. */
-async function send(config: Config, envelope: Envelope, data: Buffer, helo: string, tracer: Tracer, env: NodeJS.ProcessEnv): Promise<Outcome> {
+async function send(config: Config, envelope: Envelope, data: Buffer, helo: string, tracer: Tracer, env: NodeJS.ProcessEnv, share?: RunShare): Promise<Outcome> {
   const [{ createDnsTransport }, { systemNameServers }, { resolveRoute }, { deliver }, { openSession }, { matchHostList }] = await Promise.all([
     import('./route/dns.js'),
     import('./route/resolv-conf.js'),
@@ -203,7 +226,7 @@ async function send(config: Config, envelope: Envelope, data: Buffer, helo: stri
     import('./deliver/smtp.js'),
     import('./route/hostlist.js'),
   ]);
-  const { startDeadline, raceSignal } = await import('./deliver/deadline.js');
+  const [{ startDeadline, raceSignal }, { toSevenBit }] = await Promise.all([import('./deliver/deadline.js'), import('./submit/eightbit.js')]);
   // secret files first: a missing or insecure one is a configuration error (78) before anything is sent
   const { authFor, clientCert } = await secretsFor(config);
   const route = config.route!;
@@ -211,14 +234,16 @@ async function send(config: Config, envelope: Envelope, data: Buffer, helo: stri
   const deadline = startDeadline(config.deliveryTimeout); // delivery_timeout: DNS and every attempt
   const servers = config.dnsServers ?? systemNameServers();
   const query = createDnsTransport({ servers, timeout: config.dnsTimeout, retries: config.dnsRetries, tracer });
-  const resolution = await raceSignal(resolveRoute(route, { query, tracer }), deadline.signal).catch((err: unknown) => {
+  const lookup = () => resolveRoute(route, { query, tracer });
+  const resolution = await raceSignal(share?.routes ? cachedRoute(share.routes, lookup, tracer) : lookup(), deadline.signal).catch((err: unknown) => {
     if (!deadline.signal.aborted) throw err;
     const why = new SmarthostError('E_TIMEOUT', 'temp', `${(deadline.signal.reason as Error).message} during the DNS lookups`);
     return { hosts: [], failures: [{ spec: { name: route.hostText }, error: why }] };
   });
   const { hosts, failures } = resolution;
   for (const h of hosts) h.port ??= config.port;
-  const ca = await trustedRoots(config, env);
+  const ca = await (share ? (share.ca ??= trustedRoots(config, env)) : trustedRoots(config, env));
+  const pool = share?.pool;
   const outcome = await deliver(
     envelope,
     data,
@@ -227,8 +252,10 @@ async function send(config: Config, envelope: Envelope, data: Buffer, helo: stri
     {
       tracer,
       signal: deadline.signal,
-      openSession: ({ resolved, address }) =>
-        openSession({
+      ...(pool ? { releaseSession: (s, reusable) => pool.release(s, reusable) } : {}),
+      openSession: (target) => {
+        const { resolved, address } = target;
+        const fresh = () => openSession({
           address: address.address,
           port: resolved.port ?? config.port,
           queried: resolved.queried,
@@ -245,12 +272,45 @@ async function send(config: Config, envelope: Envelope, data: Buffer, helo: stri
           auth: authFor(resolved.queried, address.address),
           tlsExtra: { pins: config.tlsPinSha256, minVersion: config.tlsMinVersion, ciphers: config.tlsRequireCiphers, ...clientCert },
           signal: deadline.signal,
-        }),
+        });
+        return pool ? pool.open(target, fresh, deadline.signal) : fresh();
+      },
     },
   ).finally(() => deadline.cancel());
   tracer({ type: 'note', text: `delivery result: ${outcome.result.toUpperCase()}` });
   return outcome;
 }
+
+/**
+ * What the deliveries of one queue run share: the route's DNS answers
+ * (lib/route/cache.ts), open SMTP sessions (lib/deliver/pool.ts) and the
+ * trusted roots. Made per wireQueue; runQueue turns sharing on for the run
+ * (QueueDeps.shareConnections) and the returned function QUITs what is open.
+ */
+interface RunShare {
+  pool?: SessionPool;
+  routes?: RouteCache;
+  ca?: Promise<string | undefined>;
+}
+
+async function startSharing(share: RunShare, tracer: Tracer): Promise<() => Promise<void>> {
+  const [{ sessionPool }, { routeCache }] = await Promise.all([import('./deliver/pool.js'), import('./route/cache.js')]);
+  const pool = sessionPool(tracer);
+  Object.assign(share, { pool, routes: routeCache(() => Date.now()) });
+  return async () => {
+    Object.assign(share, { pool: undefined, routes: undefined });
+    await pool.close();
+  };
+}
+
+async function cachedRoute(routes: RouteCache, lookup: () => Promise<RouteResolution>, tracer: Tracer): Promise<RouteResolution> {
+  const { resolution, cached } = await routes.get(lookup);
+  if (cached) tracer({ type: 'note', text: 'route: the DNS answers of an earlier message of this queue run (within their TTL)' });
+  return resolution;
+}
+
+/** fs.readFile as a promise (node:fs/promises would load readline and more at start-up). */
+const readFile = (file: string): Promise<string> => new Promise((resolve, reject) => readFileCb(file, 'utf8', (err, text) => (err ? reject(err) : resolve(text))));
 
 /** The OS bundles, in the order OpenSSL-based tools look for them. */
 const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem'];
@@ -264,10 +324,10 @@ async function trustedRoots(config: Config, env: NodeJS.ProcessEnv): Promise<str
   const setting = config.tlsVerifyCertificates;
   if (setting === 'system') {
     const file = env.SSL_CERT_FILE ?? SYSTEM_BUNDLES.find((f) => existsSync(f));
-    return file ? readFile(file, 'utf8').catch(() => undefined) : undefined;
+    return file ? readFile(file).catch(() => undefined) : undefined;
   }
   try {
-    return await readFile(setting, 'utf8');
+    return await readFile(setting);
   } catch (err) {
     throw configError(`${config.file}: tls_verify_certificates: cannot read "${setting}": ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }

@@ -18,6 +18,11 @@ export interface Target {
 export interface DeliverDeps {
   /** Open a session to one address of one host (connect, EHLO, STARTTLS). */
   openSession(target: Target): Promise<Session>;
+  /**
+   * The transaction on `session` is over (`reusable`: it ended cleanly, the
+   * session may carry another message, see pool.ts). Default: QUIT.
+   */
+  releaseSession?(session: Session, reusable: boolean): Promise<void>;
   tracer: Tracer;
   /** delivery_timeout: once aborted, no further address is tried and what is pending is deferred. */
   signal?: AbortSignal;
@@ -74,8 +79,10 @@ export async function deliver(envelope: Envelope, data: Buffer, hosts: Resolved[
         continue;
       }
       const tls = session.tls ? { ...session.tls, verified: true } : undefined;
+      let reusable = false;
       try {
         const res = await session.send({ ...envelope, recipients: pending }, data);
+        reusable = true;
         for (const r of res.accepted) done.set(key(r), { recipient: r, result: 'delivered', reason: res.response, host: host.queried });
         const stillPending: string[] = [];
         for (const rej of res.rejected) {
@@ -107,7 +114,7 @@ export async function deliver(envelope: Envelope, data: Buffer, hosts: Resolved[
           record(stageOf(e), 'deferred', e.message, tls);
         }
       } finally {
-        await session.quit();
+        await (deps.releaseSession ? deps.releaseSession(session, reusable) : session.quit());
       }
     }
   }

@@ -14,6 +14,7 @@ import { raceSignal } from './deadline.js';
 import { pinText } from './pin.js';
 import { classifySmtpError, stageOfCommand } from './smtp-errors.js';
 import { tlsOptionsFor } from './tls.js';
+import { withSharedContext } from './context.js';
 import { parseEhlo, planTransaction, type Downgrade, type Extensions } from './extensions.js';
 
 export interface SessionParams {
@@ -68,6 +69,27 @@ export interface Session {
   send(envelope: Envelope, data: Buffer): Promise<SendResult>;
   /** Send QUIT and wait for the connection to close (at most a second). */
   quit(): Promise<void>;
+  /** Whether the connection is still up (false once the server closed it). Absent: the session is not reusable. */
+  readonly open?: boolean;
+  /** Whether the last send got the server's 354 (from then on, some of the message may have been sent). */
+  readonly dataStarted?: boolean;
+  /** Whether the last transaction ended with the reply to its data, so the next MAIL needs no RSET first. */
+  readonly clean?: boolean;
+  /** Bind the deadline of the next message (delivery_timeout aborts it and cuts the connection). */
+  use?(signal?: AbortSignal): void;
+  /** RSET (RFC 5321 §4.1.1.5) before reusing the session for another transaction. @throws SmarthostError */
+  reset?(): Promise<void>;
+  /** Drop the connection at once, without QUIT (a session that failed). */
+  close?(): void;
+}
+
+/** The TLS options with the process's shared secure context (context.ts); as given when that cannot be built (the connection then reports the error). */
+function sharedContext(tls: ReturnType<typeof tlsOptionsFor>): ReturnType<typeof tlsOptionsFor> {
+  try {
+    return withSharedContext(tls);
+  } catch {
+    return tls;
+  }
 }
 
 /** Adapts nodemailer's bunyan-style logger into trace events, and remembers the stage. */
@@ -76,6 +98,8 @@ class Transcript {
   starttlsOffered: boolean | undefined;
   /** The last reply to EHLO (nodemailer's lastServerResponse may be a later reply, e.g. to AUTH). */
   ehloReply = '';
+  /** The server said 354 in the current transaction. */
+  dataStarted = false;
   private lastCommand = '';
   /** Inside an AUTH exchange: the client's continuation lines are secrets (RFC 4954 §4). */
   private authing = false;
@@ -115,6 +139,7 @@ class Transcript {
       this.stage = 'banner';
     }
     this.tracer({ type: 'smtp-in', text });
+    if (text.startsWith('354')) this.dataStarted = true;
     if (this.authing && !text.startsWith('334')) this.authing = false;
     if (this.lastCommand === 'EHLO' || this.lastCommand === 'HELO') this.ehloReply = this.lastCommand === 'EHLO' && text.startsWith('2') ? text : '';
     if ((this.lastCommand === 'EHLO' || this.lastCommand === 'HELO') && this.starttlsOffered === undefined) {
@@ -166,7 +191,7 @@ export async function openSession(p: SessionParams): Promise<Session> {
     name: p.helo,
     secure: p.implicitTls === true,
     requireTLS: p.requireTls && !p.implicitTls,
-    tls,
+    tls: sharedContext(tls),
     connectionTimeout: p.connectTimeout,
     greetingTimeout: p.commandTimeout,
     socketTimeout: p.commandTimeout,
@@ -180,12 +205,18 @@ export async function openSession(p: SessionParams): Promise<Session> {
   p.tracer({ type: 'connect', queried: p.queried, canonical: p.canonical, address: p.address, port: p.port });
   if (p.implicitTls) p.tracer({ type: 'tls-start', certName: p.queried, sni: tls.servername ?? '(none: IP literal)', verifyNames: p.verifyNames });
   const where = `${p.canonical} [${p.address}]:${p.port}`;
+  // the deadline that cuts the connection: p.signal while opening, then the one of the
+  // message being sent (a queue run reuses the session for many messages, see pool.ts)
+  let signal = p.signal;
   const cut = (stage: Stage): SmarthostError =>
-    new SmarthostError('E_TIMEOUT', 'temp', `${where}: ${(p.signal!.reason as Error).message} at ${stage}`, { host: p.queried, address: p.address, stage });
+    new SmarthostError('E_TIMEOUT', 'temp', `${where}: ${(signal!.reason as Error).message} at ${stage}`, { host: p.queried, address: p.address, stage });
   const onAbort = () => conn.close();
   if (p.signal?.aborted) throw cut('connect');
   p.signal?.addEventListener('abort', onAbort, { once: true });
-  const release = () => p.signal?.removeEventListener('abort', onAbort);
+  const release = () => signal?.removeEventListener('abort', onAbort);
+  let closed = false;
+  conn.once('end', () => (closed = true));
+  let clean = true;
   try {
     // nodemailer reports most connect-phase failures (TLS verification among them) only
     // as an 'error' event, not through the connect callback: listen to both.
@@ -231,15 +262,20 @@ export async function openSession(p: SessionParams): Promise<Session> {
     }
   }
   const extensions = parseEhlo(transcript.ehloReply);
+  // each transaction starts from the stage the session was ready at (a reused session's last one ended at 'data')
+  const readyStage = transcript.stage;
   return {
     tls: info,
     extensions,
     async send(envelope: Envelope, data: Buffer): Promise<SendResult> {
+      transcript.stage = readyStage;
+      transcript.dataStarted = false;
       const stageBefore = transcript.stage;
       // refuse before MAIL what this server cannot take (SIZE, 8BITMIME, SMTPUTF8): E_EXTENSION
       const where = `${p.canonical} [${p.address}]:${p.port}`;
       const plan = planTransaction({ envelope, data, extensions, where, queried: p.queried, downgrade: p.downgrade8bit });
       for (const text of plan.notes) p.tracer({ type: 'note', text });
+      clean = false;
       try {
         const smtpEnvelope: SMTPConnection.Envelope = { from: envelope.sender, to: envelope.recipients, size: plan.size, use8BitMime: plan.use8BitMime };
         if (plan.dsn) smtpEnvelope.dsn = { notify: plan.dsn.notify, ret: plan.dsn.ret, envid: plan.dsn.envid };
@@ -247,8 +283,9 @@ export async function openSession(p: SessionParams): Promise<Session> {
           new Promise<SMTPConnection.SentMessageInfo>((resolve, reject) =>
             conn.send(smtpEnvelope, plan.data, (err, i) => (err ? reject(err) : resolve(i!))),
           ),
-          p.signal,
+          signal,
         );
+        clean = true;
         return {
           accepted: info.accepted,
           rejected: (info.rejectedErrors ?? []).map((e) => ({
@@ -259,7 +296,7 @@ export async function openSession(p: SessionParams): Promise<Session> {
           response: info.response,
         };
       } catch (err) {
-        if (p.signal?.aborted) throw cut(transcript.stage);
+        if (signal?.aborted) throw cut(transcript.stage);
         const e = err as SMTPConnection.SMTPError & { rejectedErrors?: SMTPConnection.SMTPError[] };
         if (e.code === 'EENVELOPE' && e.command === 'RCPT TO' && e.rejectedErrors) {
           // every recipient was refused: that is a per-recipient result, not a session failure
@@ -276,10 +313,39 @@ export async function openSession(p: SessionParams): Promise<Session> {
         throw classifySmtpError(err, transcript.stage === stageBefore ? 'mail' : transcript.stage, p);
       }
     },
+    get open(): boolean {
+      return !closed;
+    },
+    get clean(): boolean {
+      return clean;
+    },
+    get dataStarted(): boolean {
+      return transcript.dataStarted;
+    },
+    use(next?: AbortSignal): void {
+      release();
+      signal = next;
+      if (signal?.aborted) conn.close();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+    },
+    async reset(): Promise<void> {
+      if (closed) throw new SmarthostError('E_CONNECT', 'temp', `${where}: connection closed`, { host: p.queried, address: p.address, stage: 'mail' });
+      try {
+        await raceSignal(new Promise<void>((resolve, reject) => conn.reset((err) => (err ? reject(err) : resolve()))), signal);
+        clean = true;
+      } catch (err) {
+        if (signal?.aborted) throw cut('mail');
+        throw classifySmtpError(err, 'mail', p);
+      }
+    },
+    close(): void {
+      release();
+      conn.close();
+    },
     quit(): Promise<void> {
       // wait (briefly) for the server's 221 and the close, so the transcript is whole
       release();
-      if (p.signal?.aborted) return Promise.resolve(); // the connection is already closed
+      if (signal?.aborted || closed) return Promise.resolve(); // the connection is already closed
       return new Promise<void>((resolve) => {
         const timer = setTimeout(done, 1000);
         function done() {

@@ -44,7 +44,7 @@ export function attemptFor(outcome: Outcome, r: RecipientResult): Attempt | unde
  */
 export async function attemptDelivery(h: SpoolHeader, data: Buffer, deps: QueueDeps, forced: boolean): Promise<AttemptResult> {
   const now = deps.now();
-  const hints = loadHints(deps.spool.db);
+  const hints = deps.hints ? deps.hints.load() : loadHints(deps.spool.db);
   const held = forced ? undefined : hostsHeldBack(hints, deps.hostNames, now);
   let outcome: Outcome;
   if (held !== undefined) {
@@ -55,7 +55,10 @@ export async function attemptDelivery(h: SpoolHeader, data: Buffer, deps: QueueD
     if (outcome.recipients.some((r) => r.result === 'delivered')) crashPoint('delivered');
     if (outcome.attempts.length > 0) {
       const updated = updateHints(hints, outcome.attempts, now, (s) => nextAttemptAt(s, now, deps.rules));
-      if (JSON.stringify(updated) !== JSON.stringify(hints)) saveHints(deps.spool.db, updated);
+      if (JSON.stringify(updated) !== JSON.stringify(hints)) {
+        if (deps.hints) deps.hints.save(updated);
+        else saveHints(deps.spool.db, updated);
+      }
     }
   }
   const after = deps.now();

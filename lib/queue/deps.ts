@@ -8,6 +8,7 @@
 import type { Attempt, Envelope, Outcome, RecipientResult, RetryRule } from '../types.js';
 import type { SpoolHeader, Submitter } from './header.js';
 import type { LockDeps } from './lock.js';
+import type { HintStore } from './hints.js';
 import type { SpoolLayout } from './spool.js';
 
 /** The main log, event by event (lib/report/log.ts formats them in Exim's shape). */
@@ -39,6 +40,15 @@ export interface QueueDeps {
   newId: () => string;
   /** Deliver to the smarthost now (route, DNS, SMTP); never throws for delivery problems. */
   deliver: (envelope: Envelope, data: Buffer) => Promise<Outcome>;
+  /**
+   * Share connections and DNS answers between the deliveries of a queue run
+   * (lib/deliver/pool.ts): runQueue calls it once at the start; the function
+   * it resolves to closes (QUIT) whatever is still open. Absent: every
+   * delivery opens and closes its own connection.
+   */
+  shareConnections?: () => Promise<() => Promise<void>>;
+  /** The retry hints as a queue run keeps them (hints.ts runHintStore); absent: read from db/ at each attempt. */
+  hints?: HintStore;
   /** The route's host names, for the retry hints. */
   hostNames: string[];
   rules: readonly RetryRule[];

@@ -102,6 +102,30 @@ export function loadHints(dbDir: string): Hints {
   }
 }
 
+/** Where an attempt reads and writes the hints (QueueDeps.hints). */
+export interface HintStore {
+  load(): Hints;
+  /** Write `hints` (only called when they changed). */
+  save(hints: Hints): void;
+}
+
+/**
+ * The hints of one queue run: read once at the start, kept in memory, and
+ * written through (atomically) when an attempt changes them, instead of
+ * being read again for every message. Concurrent writers are tolerated as
+ * with the file itself: hints are advice, the last writer wins.
+ */
+export function runHintStore(dbDir: string): HintStore {
+  let hints: Hints | undefined;
+  return {
+    load: () => (hints ??= loadHints(dbDir)),
+    save: (h) => {
+      hints = h;
+      saveHints(dbDir, h);
+    },
+  };
+}
+
 /** Write the hints atomically (tmp in the same directory). Failures are ignored: hints are advice. */
 export function saveHints(dbDir: string, hints: Hints): boolean {
   try {

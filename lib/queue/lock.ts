@@ -10,7 +10,7 @@
  * is missing, only the pid is checked. A crashed runner therefore never
  * leaves a message stuck.
  */
-import { closeSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The start time of a process, or undefined when unknown (no /proc, or no such process). */
@@ -39,9 +39,24 @@ export interface LockDeps {
   pid: number;
   alive: (pid: number) => boolean;
   startTime: (pid: number) => string | undefined;
+  /**
+   * A file in the same directory that holds this process's lock text (see
+   * {@link lockTemplate}; made on first use, undefined when it cannot be):
+   * each lock is then one link(2) of it instead of create + write + link +
+   * unlink.
+   */
+  template?: () => string | undefined;
 }
 
-export const realLockDeps = (): LockDeps => ({ pid: process.pid, alive: pidAlive, startTime: processStartTime });
+/** The real probes; this process's own start time is read once (it is written into every lock it takes). */
+export const realLockDeps = (): LockDeps => {
+  let own: { value: string | undefined } | undefined;
+  return {
+    pid: process.pid,
+    alive: pidAlive,
+    startTime: (pid) => (pid === process.pid ? (own ??= { value: processStartTime(pid) }).value : processStartTime(pid)),
+  };
+};
 
 /** Is the lock content `text` held by a live process? (pure apart from the injected probes) */
 export function lockIsLive(text: string, deps: LockDeps): boolean {
@@ -63,6 +78,16 @@ export interface Lock {
 const lockText = (deps: LockDeps): string => `${deps.pid} ${deps.startTime(deps.pid) ?? '-'}\n`;
 
 function tryCreate(path: string, deps: LockDeps): Lock | undefined {
+  const template = deps.template?.();
+  if (template !== undefined) {
+    try {
+      linkSync(template, path);
+      return { path, release: () => unlinkSafe(path) };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+      // ENOENT: the template is gone (removed as debris): lock the ordinary way
+    }
+  }
   // write the content first, then link(2) it into place: the lock never exists empty,
   // and link fails with EEXIST when another process holds the name
   const tmp = `${path}.new.${deps.pid}`;
@@ -127,6 +152,70 @@ export function lockMessage(inputDir: string, id: string, deps: LockDeps = realL
     unlinkSafe(aside);
   }
   return undefined;
+}
+
+/**
+ * For a queue run: a file `input/run-L.new.<pid>` holding this process's lock
+ * text, whose links become the run's locks. All locks of a process have the
+ * same content, so they may share one inode; releasing a lock unlinks one
+ * name. The file is made when the first lock is taken (a run that locks
+ * nothing writes nothing in input/, which the .path unit watches); when it
+ * cannot be made, locks are made the ordinary way. `remove()` at the end of
+ * the run; a crashed run's template is removed by the next run
+ * ({@link cleanLockTemplates}).
+ */
+export function lockTemplate(inputDir: string, deps: LockDeps): { deps: LockDeps; remove(): void } {
+  const path = join(inputDir, `run-L.new.${deps.pid}`);
+  let made: boolean | undefined;
+  const make = (): string | undefined => {
+    if (made === undefined) {
+      made = false;
+      try {
+        unlinkSafe(path);
+        const fd = openSync(path, 'wx', 0o600);
+        try {
+          writeSync(fd, lockText(deps));
+        } finally {
+          closeSync(fd);
+        }
+        made = true;
+      } catch {
+        unlinkSafe(path);
+      }
+    }
+    return made ? path : undefined;
+  };
+  return { deps: { ...deps, template: make }, remove: () => made && unlinkSafe(path) };
+}
+
+/**
+ * Remove the lock templates of runners that are gone (killed in the middle
+ * of a run); returns the paths removed. Their locks are stale already and
+ * taken over as usual.
+ */
+export function cleanLockTemplates(inputDir: string, deps: LockDeps): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(inputDir);
+  } catch {
+    return removed;
+  }
+  for (const n of names) {
+    if (!/^run-L\.new\.\d+$/.test(n)) continue;
+    const path = join(inputDir, n);
+    let text = '';
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch {
+      continue;
+    }
+    if (!lockIsLive(text, deps)) {
+      unlinkSafe(path);
+      removed.push(path);
+    }
+  }
+  return removed;
 }
 
 function unlinkSafe(p: string): void {

@@ -10,8 +10,9 @@ import { existsSync } from 'node:fs';
 import { SmarthostError } from '../errors.js';
 import { acceptDrops } from './drop.js';
 import { isMessageId } from './ids.js';
-import { lockMessage } from './lock.js';
+import { cleanLockTemplates, lockMessage, lockTemplate } from './lock.js';
 import { processMessage, type ProcessResult } from './process.js';
+import { runHintStore } from './hints.js';
 import { cleanOrphans, listMessages, readHeader, removeMessage, spoolAccess } from './spool.js';
 import type { QueueDeps } from './deps.js';
 
@@ -48,20 +49,29 @@ export async function runQueue(opts: RunOptions, deps: QueueDeps): Promise<RunSu
   const drops = acceptDrops(l, { now: deps.now(), userName: deps.userName, newId: deps.newId, lock: deps.lock });
   for (const h of drops.accepted) deps.log.arrival(h);
   for (const p of drops.problems) deps.say(`drop file refused: ${p}`);
-  for (const p of cleanOrphans(l, deps.now())) deps.trace(`removed stale ${p}`);
+  for (const p of [...cleanOrphans(l, deps.now()), ...cleanLockTemplates(l.input, deps.lock)]) deps.trace(`removed stale ${p}`);
 
   const summary: RunSummary = { results: {}, missing: [] };
   const todo = opts.ids ?? listMessages(l);
   const single = opts.ids !== undefined;
   const flags = single ? '-M' : opts.force ? '-qf' : undefined;
   deps.log.queueRun('Start', flags);
+  const template = lockTemplate(l.input, deps.lock);
+  let endSharing: (() => Promise<void>) | undefined;
   try {
-    await runEach(todo, single, opts, deps, summary);
+    // one connection per host for the whole run (each message still its own transaction and spool update)
+    if (todo.length > 0) endSharing = await deps.shareConnections?.();
+    await runEach(todo, single, opts, runDeps(deps, template.deps), summary);
   } finally {
+    template.remove();
+    await endSharing?.();
     deps.log.queueRun('End', flags);
   }
   return summary;
 }
+
+/** The dependencies for the messages of one run: the retry hints read once, not per message; locks linked from the run's template. */
+const runDeps = (deps: QueueDeps, lock: QueueDeps['lock']): QueueDeps => ({ ...deps, lock, hints: deps.hints ?? runHintStore(deps.spool.db) });
 
 async function runEach(todo: string[], single: boolean, opts: RunOptions, deps: QueueDeps, summary: RunSummary): Promise<void> {
   for (const id of todo) {

@@ -19,6 +19,8 @@ import type { Config, Envelope, Outcome } from '../types.js';
 export interface WireParams {
   config: Config;
   deliver: (envelope: Envelope, data: Buffer) => Promise<Outcome>;
+  /** See QueueDeps.shareConnections. */
+  shareConnections?: () => Promise<() => Promise<void>>;
   /** This host's FQDN (Reporting-MTA of bounces). */
   fqdn: string;
   now: () => number;
@@ -74,6 +76,7 @@ export function queueDeps(p: WireParams): QueueDeps {
     now: p.now,
     newId: () => ids.next(),
     deliver: p.deliver,
+    ...(p.shareConnections ? { shareConnections: p.shareConnections } : {}),
     hostNames: p.config.route?.hosts.map((h) => h.name) ?? [],
     rules: p.config.retryRules,
     log: queueLog(openMainLog(p.config.logFilePath, p.logFallback), p.now, p.user),

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { HINT_EXPIRY, hintKey, hostsHeldBack, loadHints, saveHints, updateHints } from '../../lib/queue/hints.js';
+import { HINT_EXPIRY, hintKey, hostsHeldBack, loadHints, runHintStore, saveHints, updateHints } from '../../lib/queue/hints.js';
 import type { Attempt } from '../../lib/types.js';
 
 const att = (stage: Attempt['stage'], result: Attempt['result'], address = '192.0.2.1'): Attempt => ({
@@ -61,4 +61,17 @@ t.test('a geometric rule backs off across hint updates', async (t) => {
     now = next;
   }
   t.same(gaps, [1, 2, 4, 8], 'hours between attempts double');
+});
+
+t.test("a run's hint store reads the file once and writes through", async (t) => {
+  const dir = t.testdir();
+  const hint = { firstFailure: 1, lastAttempt: 2, next: 3, reason: 'r' };
+  saveHints(dir, { 'a:1': hint });
+  const store = runHintStore(dir);
+  t.same(store.load(), { 'a:1': hint });
+  saveHints(dir, {}); // another process writes meanwhile: this run keeps its copy (hints are advice)
+  t.same(store.load(), { 'a:1': hint }, 'not read again');
+  store.save({ 'b:2': hint });
+  t.same(store.load(), { 'b:2': hint });
+  t.same(loadHints(dir), { 'b:2': hint }, 'written to the file');
 });
