@@ -100,3 +100,19 @@ export function classifyReply(code: number): 'ok' | 'temp' | 'perm' {
 /** Shorthand constructors used throughout. */
 export const usageError = (message: string): SmarthostError => new SmarthostError('E_USAGE', 'usage', message);
 export const configError = (message: string): SmarthostError => new SmarthostError('E_CONFIG', 'config', message);
+
+/** Why a file could not be read, in words (ENOENT → "no such file"), for one-line errors. */
+export function describeErrno(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  switch (e?.code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a directory';
+    default:
+      return e?.code ?? String(err);
+  }
+}

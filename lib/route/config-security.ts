@@ -7,7 +7,7 @@
  */
 import { isAbsolute } from 'node:path';
 import { configError, type SmarthostError } from '../errors.js';
-import { parseDuration } from './duration.js';
+import { parseTimeOption } from './duration.js';
 import { parseHostList } from './hostlist.js';
 import type { AuthMechanism, Config, TlsVersion } from '../types.js';
 
@@ -25,7 +25,6 @@ const VERSIONS: readonly TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3
 
 /** Default delivery_timeout: 10 minutes (DNS and every attempt together). */
 export const DEFAULT_DELIVERY_TIMEOUT = 600_000;
-const MAX_TIME_MS = 24 * 86_400_000;
 
 function absolutePath(v: string, name: string): string {
   if (!isAbsolute(v)) throw configError(`${name} must be an absolute path, got ${q(v)}`);
@@ -92,18 +91,6 @@ function ciphers(v: string): string {
   return v;
 }
 
-function deadline(v: string, name: string): number {
-  let ms: number;
-  try {
-    ms = parseDuration(v);
-  } catch {
-    throw configError(`bad time interval ${q(v)} for ${name} (expected e.g. 30s, 5m, 1h30m)`);
-  }
-  if (ms <= 0) throw configError(`${name} must be more than 0, got ${q(v)}`);
-  if (ms > MAX_TIME_MS) throw configError(`${name} is too long: ${q(v)} (at most 24d)`);
-  return ms;
-}
-
 /** The option rows, merged into config.ts's table. */
 export const SECURITY_OPTIONS: Record<string, ValueOption> = {
   auth_username: { type: 'value', set: (c, v, n) => void (c.authUsername = printable(v, n)) },
@@ -133,7 +120,7 @@ export const SECURITY_OPTIONS: Record<string, ValueOption> = {
     },
   },
   tls_pin_sha256: { type: 'value', set: (c, v) => void (c.tlsPinSha256 = parsePins(v)) },
-  delivery_timeout: { type: 'value', set: (c, v, n) => void (c.deliveryTimeout = deadline(v, n)) },
+  delivery_timeout: { type: 'value', set: (c, v, n) => void (c.deliveryTimeout = parseTimeOption(v, n)) },
 };
 
 /** The defaults of the fields above (merged into config.ts's defaultConfig). */

@@ -23,8 +23,8 @@
 import { readFile } from 'node:fs';
 import { isIP } from './ip.js';
 import { isAbsolute } from 'node:path';
-import { configError, SmarthostError } from '../errors.js';
-import { parseDuration } from './duration.js';
+import { configError, describeErrno, SmarthostError } from '../errors.js';
+import { parseTimeOption as time } from './duration.js';
 import { isHostName, parseHostList } from './hostlist.js';
 import { didYouMean, parseRoute } from './route.js';
 import { DEFAULT_RETRY_RULES, parseRetryRules } from './retry-rules.js';
@@ -44,7 +44,6 @@ export const DEFAULT_LOG_FILE_PATH = '/var/log/send-smarthost/mainlog';
 const q = (s: string): string => JSON.stringify(s);
 
 /** Longest timer Node can run (setTimeout takes a 32-bit signed ms count); we stop at 24 days. */
-const MAX_TIME_MS = 24 * 86_400_000;
 
 /** The defaults, as documented in send-smarthost.conf(5). */
 export function defaultConfig(file = '(defaults)'): Config {
@@ -74,18 +73,6 @@ function port(v: string, what: string): number {
   const n = /^\d{1,5}$/.test(v) ? Number(v) : NaN;
   if (!(n >= 1 && n <= 65535)) throw configError(`bad port ${q(v)} ${what} (1-65535)`);
   return n;
-}
-
-function time(v: string, name: string): number {
-  let ms: number;
-  try {
-    ms = parseDuration(v);
-  } catch {
-    throw configError(`bad time interval ${q(v)} for ${name} (expected e.g. 30s, 5m, 1h30m)`);
-  }
-  if (ms <= 0) throw configError(`${name} must be more than 0, got ${q(v)}`);
-  if (ms > MAX_TIME_MS) throw configError(`${name} is too long: ${q(v)} (at most 24d)`);
-  return ms;
 }
 
 function dnsServers(v: string): NameServer[] {
@@ -285,20 +272,6 @@ export function parseConfig(text: string, file: string): Config {
   return cfg;
 }
 
-function reason(e: NodeJS.ErrnoException): string {
-  switch (e.code) {
-    case 'ENOENT':
-      return 'no such file';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EISDIR':
-      return 'is a directory';
-    default:
-      return e.code ? `${e.message}` : String(e);
-  }
-}
-
 /**
  * Read and parse a configuration file. When the file does not exist and
  * `mustExist` is false (the default /etc path), the defaults are returned with
@@ -314,7 +287,7 @@ export async function loadConfig(path: string, opts: { mustExist: boolean } = { 
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ENOENT' && !opts.mustExist) return defaultConfig(path);
-    throw new SmarthostError('E_CONFIG', 'config', `cannot read ${path}: ${reason(err)}`, { cause: e });
+    throw new SmarthostError('E_CONFIG', 'config', `cannot read ${path}: ${describeErrno(err)}`, { cause: e });
   }
   const cfg = parseConfig(text, path);
   await checkConfigSecrets(path, text, cfg);

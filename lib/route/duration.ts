@@ -80,3 +80,23 @@ export function formatDuration(ms: number): string {
   }
   return out;
 }
+
+/** The longest time option accepted: setTimeout overflows past 2^31 ms (~24.8 days). */
+export const MAX_TIME_MS = 24 * 86_400_000;
+
+/**
+ * A time option's value (e.g. `dns_retrans`, `delivery_timeout`) in ms: Exim's
+ * notation, more than 0, at most 24 days.
+ * @throws SmarthostError E_CONFIG naming the option and quoting the value.
+ */
+export function parseTimeOption(v: string, name: string): number {
+  let ms: number;
+  try {
+    ms = parseDuration(v);
+  } catch {
+    throw configError(`bad time interval ${JSON.stringify(v)} for ${name} (expected e.g. 30s, 5m, 1h30m)`);
+  }
+  if (ms <= 0) throw configError(`${name} must be more than 0, got ${JSON.stringify(v)}`);
+  if (ms > MAX_TIME_MS) throw configError(`${name} is too long: ${JSON.stringify(v)} (at most 24d)`);
+  return ms;
+}

@@ -10,7 +10,7 @@
  */
 import { readFile } from 'node:fs';
 import { existsSync } from 'node:fs';
-import { configError } from '../errors.js';
+import { configError, describeErrno } from '../errors.js';
 import { parseAliases, parseIncludeList, type AliasTarget } from './aliases.js';
 import type { IncludeResult, LoadedAliases } from './alias-expand.js';
 
@@ -24,21 +24,6 @@ export type ReadText = (path: string) => Promise<string>;
 
 // node:fs, not node:fs/promises (which loads readline and more: start-up time)
 const defaultRead: ReadText = (path) => new Promise((resolve, reject) => readFile(path, 'utf8', (err, text) => (err ? reject(err) : resolve(text))));
-
-function why(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  switch (e.code) {
-    case 'ENOENT':
-      return 'no such file';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EISDIR':
-      return 'is a directory';
-    default:
-      return e.code ?? String(err);
-  }
-}
 
 /**
  * Which aliases file to use: `setting` undefined → /etc/aliases if it exists
@@ -66,7 +51,7 @@ export async function loadAliases(path: string, opts: { mustExist: boolean; read
     text = await read(path);
   } catch (err) {
     if (!opts.mustExist && (err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw configError(`cannot read aliases file ${path}: ${why(err)}`);
+    throw configError(`cannot read aliases file ${path}: ${describeErrno(err)}`);
   }
   const entries = parseAliases(text, path);
   const includes = new Map<string, IncludeResult>();
@@ -82,7 +67,7 @@ export async function loadAliases(path: string, opts: { mustExist: boolean; read
     try {
       incText = await read(inc);
     } catch (err) {
-      includes.set(inc, { error: `cannot read: ${why(err)}` });
+      includes.set(inc, { error: `cannot read: ${describeErrno(err)}` });
       continue;
     }
     const targets = parseIncludeList(incText, inc);

@@ -9,8 +9,9 @@ import { openSession, type SessionParams } from '../../lib/deliver/smtp.js';
 import { SmarthostError } from '../../lib/errors.js';
 import { formatExim, type TraceEvent } from '../../lib/report/trace.js';
 import type { AuthMechanism, HostAuth } from '../../lib/types.js';
-import { fixtureCa, startSmtp, type FakeSmtpOptions } from '../../fixtures/peers/fake-smtp.js';
+import { startSmtp, type FakeSmtpOptions } from '../../fixtures/peers/fake-smtp.js';
 import type { SMTPServerAuthentication } from 'smtp-server';
+import { sessionParams, failure } from '../../fixtures/peers/session.js';
 
 const USER = 'relay-user';
 const PASS = 'S3cret-p4ss:with colon';
@@ -74,23 +75,8 @@ async function authServer(t: Test, methods: string[], extra: FakeSmtpOptions = {
   return { smtp, seen };
 }
 
-function params(port: number, events: TraceEvent[], auth: HostAuth, over: Partial<SessionParams> = {}): SessionParams {
-  return {
-    address: '127.0.0.1',
-    port,
-    queried: 'mail.dev.example.test',
-    canonical: 'mail.example.local',
-    helo: 'client.example.test',
-    requireTls: true,
-    verifyNames: true,
-    ca: fixtureCa(),
-    connectTimeout: 3000,
-    commandTimeout: 3000,
-    tracer: (e) => events.push(e),
-    auth,
-    ...over,
-  };
-}
+const params = (port: number, events: TraceEvent[], auth: HostAuth, over: Partial<SessionParams> = {}): SessionParams =>
+  sessionParams(port, events, { auth, ...over });
 
 const creds = (pass: string, over: Partial<HostAuth> = {}): HostAuth => ({
   username: USER,
@@ -100,15 +86,6 @@ const creds = (pass: string, over: Partial<HostAuth> = {}): HostAuth => ({
   ...over,
 });
 
-async function failure(p: Promise<unknown>): Promise<SmarthostError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof SmarthostError) return err;
-    throw err;
-  }
-  throw new Error('expected a failure');
-}
 
 /** Every trace line, rendered as the CLI would print it. */
 const rendered = (events: TraceEvent[]): string => events.flatMap(formatExim).join('\n');

@@ -9,10 +9,11 @@ import { X509Certificate } from 'node:crypto';
 import type { PeerCertificate } from 'node:tls';
 import { checkPin, pinText, spkiSha256 } from '../../lib/deliver/pin.js';
 import { tlsOptionsFor } from '../../lib/deliver/tls.js';
-import { openSession, type SessionParams } from '../../lib/deliver/smtp.js';
+import { openSession } from '../../lib/deliver/smtp.js';
 import { SmarthostError } from '../../lib/errors.js';
 import { formatExim, type TraceEvent } from '../../lib/report/trace.js';
-import { fixtureCa, startSmtp } from '../../fixtures/peers/fake-smtp.js';
+import { startSmtp } from '../../fixtures/peers/fake-smtp.js';
+import { sessionParams } from '../../fixtures/peers/session.js';
 
 const der = (n: string): Buffer => new X509Certificate(readFileSync(new URL(`../../fixtures/ca/${n}.pem`, import.meta.url))).raw;
 // computed independently: openssl x509 -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256
@@ -58,22 +59,7 @@ t.test('tlsOptionsFor: pin in addition to the name check; other TLS options pass
   t.same(pins, [DEV_WILDCARD_HEX, OTHER_HEX]);
 });
 
-function params(port: number, events: TraceEvent[], over: Partial<SessionParams> = {}): SessionParams {
-  return {
-    address: '127.0.0.1',
-    port,
-    queried: 'mail.dev.example.test',
-    canonical: 'mail.example.local',
-    helo: 'client.example.test',
-    requireTls: true,
-    verifyNames: true,
-    ca: fixtureCa(),
-    connectTimeout: 3000,
-    commandTimeout: 3000,
-    tracer: (e) => events.push(e),
-    ...over,
-  };
-}
+const params = sessionParams;
 
 t.test('live: matching pin delivers; wrong pin is E_TLS_VERIFY with both digests in the trace', async (t) => {
   const smtp = await startSmtp({ cert: 'dev-wildcard' });

@@ -13,9 +13,9 @@ import { toSevenBit } from '../../lib/submit/eightbit.js';
 import { SmarthostError } from '../../lib/errors.js';
 import type { Envelope } from '../../lib/types.js';
 import type { TraceEvent } from '../../lib/report/trace.js';
-import { fixtureCa } from '../../fixtures/peers/fake-smtp.js';
 import { startRecordingSmtp, type Recorded } from '../../fixtures/peers/record-smtp.js';
 import { decodeQp, splitMessage } from '../../fixtures/peers/qp.js';
+import { sessionParams } from '../../fixtures/peers/session.js';
 
 type Seen = Recorded;
 
@@ -26,23 +26,8 @@ async function server(t: Test, opts: Parameters<typeof startRecordingSmtp>[0]): 
   return { port: seen.port, seen };
 }
 
-function params(port: number, events: TraceEvent[], over: Partial<SessionParams> = {}): SessionParams {
-  return {
-    address: '127.0.0.1',
-    port,
-    queried: 'mail.dev.example.test',
-    canonical: 'mail.example.local',
-    helo: 'client.example.test',
-    requireTls: true,
-    verifyNames: true,
-    ca: fixtureCa(),
-    connectTimeout: 3000,
-    commandTimeout: 3000,
-    tracer: (e) => events.push(e),
-    downgrade8bit: toSevenBit,
-    ...over,
-  };
-}
+const params = (port: number, events: TraceEvent[], over: Partial<SessionParams> = {}): SessionParams =>
+  sessionParams(port, events, { downgrade8bit: toSevenBit, ...over });
 
 async function sendOnce(port: number, envelope: Envelope, data: Buffer, events: TraceEvent[] = [], over: Partial<SessionParams> = {}) {
   const s = await openSession(params(port, events, over));

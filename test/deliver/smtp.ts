@@ -4,38 +4,14 @@
  * bytes injected after the STARTTLS 220 are thrown away (RFC 3207 §6).
  */
 import t from 'tap';
-import { openSession, type SessionParams } from '../../lib/deliver/smtp.js';
-import { SmarthostError } from '../../lib/errors.js';
+import { openSession } from '../../lib/deliver/smtp.js';
 import type { TraceEvent } from '../../lib/report/trace.js';
-import { fixtureCa, startSmtp } from '../../fixtures/peers/fake-smtp.js';
+import { startSmtp } from '../../fixtures/peers/fake-smtp.js';
 import { startScriptSmtp } from '../../fixtures/peers/script-smtp.js';
+import { sessionParams, failure } from '../../fixtures/peers/session.js';
 
-function params(port: number, events: TraceEvent[], over: Partial<SessionParams> = {}): SessionParams {
-  return {
-    address: '127.0.0.1',
-    port,
-    queried: 'mail.dev.example.test',
-    canonical: 'mail.example.local',
-    helo: 'client.example.test',
-    requireTls: true,
-    verifyNames: true,
-    ca: fixtureCa(),
-    connectTimeout: 3000,
-    commandTimeout: 3000,
-    tracer: (e) => events.push(e),
-    ...over,
-  };
-}
+const params = sessionParams;
 
-async function failure(p: Promise<unknown>): Promise<SmarthostError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof SmarthostError) return err;
-    throw err;
-  }
-  throw new Error('expected a failure');
-}
 
 t.test('delivers over STARTTLS with the queried name as SNI; trace in order', async (t) => {
   const smtp = await startSmtp({ cert: 'dev-wildcard' });

@@ -6,38 +6,14 @@
 import t from 'tap';
 import { openSession, type SessionParams } from '../../lib/deliver/smtp.js';
 import { startDeadline } from '../../lib/deliver/deadline.js';
-import { SmarthostError } from '../../lib/errors.js';
 import { formatExim, type TraceEvent } from '../../lib/report/trace.js';
-import { fixtureCa, startSmtp } from '../../fixtures/peers/fake-smtp.js';
+import { startSmtp } from '../../fixtures/peers/fake-smtp.js';
 import { startScriptSmtp } from '../../fixtures/peers/script-smtp.js';
+import { sessionParams, failure } from '../../fixtures/peers/session.js';
 
-function params(port: number, events: TraceEvent[], over: Partial<SessionParams> = {}): SessionParams {
-  return {
-    address: '127.0.0.1',
-    port,
-    queried: 'mail.dev.example.test',
-    canonical: 'mail.example.local',
-    helo: 'client.example.test',
-    requireTls: true,
-    verifyNames: true,
-    ca: fixtureCa(),
-    connectTimeout: 3000,
-    commandTimeout: 3000,
-    tracer: (e) => events.push(e),
-    implicitTls: true,
-    ...over,
-  };
-}
+const params = (port: number, events: TraceEvent[], over: Partial<SessionParams> = {}): SessionParams =>
+  sessionParams(port, events, { implicitTls: true, ...over });
 
-async function failure(p: Promise<unknown>): Promise<SmarthostError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof SmarthostError) return err;
-    throw err;
-  }
-  throw new Error('expected a failure');
-}
 
 t.test('smtps: TLS from the first byte, SNI and name check on the queried name, no STARTTLS', async (t) => {
   const smtp = await startSmtp({ secure: true, cert: 'dev-wildcard' });
