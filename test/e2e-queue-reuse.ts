@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDns, type FakeDns } from '../fixtures/peers/fake-dns.js';
 import { startSmtp, type FakeSmtp, type FakeSmtpOptions } from '../fixtures/peers/fake-smtp.js';
-import { BIN, testConfig } from '../fixtures/peers/run-cli.js';
+import { BIN, testConfig, withoutTapHooks } from '../fixtures/peers/run-cli.js';
 import { initSpool, spoolLayout, storeMessage } from '../lib/queue/spool.js';
 import { newHeader } from '../lib/queue/header.js';
 import { IdAllocator } from '../lib/queue/ids.js';
@@ -24,7 +24,7 @@ interface Run {
 
 /** Run the bundle without tap's hooks (they slow every CLI start down). */
 function run(args: string[]): Promise<Run> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && k !== 'NODE_V8_COVERAGE' && !k.startsWith('_TAPJS') && !k.startsWith('TAP')));
+  const env = withoutTapHooks(process.env);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...env, NO_COLOR: '1' }, cwd: '/' });
     let stderr = '';

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDns, type FakeDns } from '../fixtures/peers/fake-dns.js';
 import { startSmtp, type FakeSmtp, type FakeSmtpOptions } from '../fixtures/peers/fake-smtp.js';
-import { BIN, testConfig } from '../fixtures/peers/run-cli.js';
+import { BIN, testConfig, withoutTapHooks } from '../fixtures/peers/run-cli.js';
 import { initSpool, spoolLayout } from '../lib/queue/spool.js';
 
 interface Run {
@@ -50,10 +50,6 @@ function run(args: string[], o: { input?: string; env?: NodeJS.ProcessEnv; as?: 
   });
 }
 
-/** The environment without tap's loader and coverage hooks (NODE_OPTIONS, NODE_V8_COVERAGE, _TAPJS_*). */
-function withoutTapHooks(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(env).filter(([k]) => k !== 'NODE_OPTIONS' && k !== 'NODE_V8_COVERAGE' && !k.startsWith('_TAPJS') && !k.startsWith('TAP')));
-}
 
 const message = (n: number | string): string => `From: Cron <root@example.test>\nTo: admin@example.test\nSubject: job ${n}\n\nbody ${n}\n`;
 
