@@ -8,6 +8,7 @@
 import type { Attempt, Envelope, Outcome, RecipientResult, RetryRule } from '../types.js';
 import type { SpoolHeader, Submitter } from './header.js';
 import type { LockDeps } from './lock.js';
+import type { Later } from './later.js';
 import type { HintStore } from './hints.js';
 import type { SpoolLayout } from './spool.js';
 
@@ -49,6 +50,8 @@ export interface QueueDeps {
   shareConnections?: () => Promise<() => Promise<void>>;
   /** The retry hints as a queue run keeps them (hints.ts runHintStore); absent: read from db/ at each attempt. */
   hints?: HintStore;
+  /** A queue run's background removals (later.ts); absent: removals are synchronous. */
+  later?: Later;
   /** The route's host names, for the retry hints. */
   hostNames: string[];
   rules: readonly RetryRule[];

@@ -55,7 +55,9 @@ export async function processMessage(id: string, deps: QueueDeps, opts: ProcessO
     const res = await attemptDelivery(h, data, deps, opts.forced);
     return await settle(res, data, deps);
   } finally {
-    lock.release();
+    // in a queue run the lock goes in the background too: -H is already rewritten or gone
+    if (deps.later) deps.later.unlink(lock.path);
+    else lock.release();
   }
 }
 
@@ -74,7 +76,7 @@ export async function settle(res: AttemptResult, data: Buffer, deps: QueueDeps):
     }
   }
   if (h.recipients.length === 0) {
-    removeMessage(deps.spool, h.id);
+    removeMessage(deps.spool, h.id, deps.later);
     deps.log.completed(h.id);
     return { status: 'completed', bounces };
   }

@@ -12,6 +12,7 @@ import { acceptDrops } from './drop.js';
 import { isMessageId } from './ids.js';
 import { cleanLockTemplates, lockMessage, lockTemplate } from './lock.js';
 import { processMessage, type ProcessResult } from './process.js';
+import { laterRemovals, type Later } from './later.js';
 import { runHintStore } from './hints.js';
 import { cleanOrphans, listMessages, readHeader, removeMessage, spoolAccess } from './spool.js';
 import type { QueueDeps } from './deps.js';
@@ -57,12 +58,14 @@ export async function runQueue(opts: RunOptions, deps: QueueDeps): Promise<RunSu
   const flags = single ? '-M' : opts.force ? '-qf' : undefined;
   deps.log.queueRun('Start', flags);
   const template = lockTemplate(l.input, deps.lock);
+  const later = laterRemovals();
   let endSharing: (() => Promise<void>) | undefined;
   try {
     // one connection per host for the whole run (each message still its own transaction and spool update)
     if (todo.length > 0) endSharing = await deps.shareConnections?.();
-    await runEach(todo, single, opts, runDeps(deps, template.deps), summary);
+    await runEach(todo, single, opts, runDeps(deps, template.deps, later), summary);
   } finally {
+    await later.drain();
     template.remove();
     await endSharing?.();
     deps.log.queueRun('End', flags);
@@ -70,8 +73,17 @@ export async function runQueue(opts: RunOptions, deps: QueueDeps): Promise<RunSu
   return summary;
 }
 
-/** The dependencies for the messages of one run: the retry hints read once, not per message; locks linked from the run's template. */
-const runDeps = (deps: QueueDeps, lock: QueueDeps['lock']): QueueDeps => ({ ...deps, lock, hints: deps.hints ?? runHintStore(deps.spool.db) });
+/**
+ * The dependencies for the messages of one run: the retry hints read once, not
+ * per message; locks linked from the run's template; -D files and locks of
+ * finished messages removed in the background.
+ */
+const runDeps = (deps: QueueDeps, lock: QueueDeps['lock'], later: Later): QueueDeps => ({
+  ...deps,
+  lock,
+  later,
+  hints: deps.hints ?? runHintStore(deps.spool.db),
+});
 
 async function runEach(todo: string[], single: boolean, opts: RunOptions, deps: QueueDeps, summary: RunSummary): Promise<void> {
   for (const id of todo) {

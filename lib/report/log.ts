@@ -271,4 +271,4 @@ export function smtpErrorText(p: { stage: Stage; reply: string; sender?: string;
   return `SMTP error from remote mail server after ${after[p.stage] ?? p.stage}: ${p.reply}`;
 }
 
-export { openMainLog, type LogSink } from './log-sink.js';
+export { openMainLog, REOPEN_MS, type LogSink } from './log-sink.js';

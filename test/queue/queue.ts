@@ -29,6 +29,7 @@ t.test('deferred, listed, not due, then delivered by a queue run', async (t) => 
   t.equal(q.sent.length, 1);
   t.same(listMessages(q.deps.spool), [], 'spool empty');
   t.same(readdirSync(q.deps.spool.input), [], 'no -D, -H or -L left');
+  t.same(readdirSync(q.deps.spool.tmp), [], 'the background removals (tmp/*.done) finished before the run ended');
   const log = q.log.join('\n');
   t.match(log, new RegExp(`${r.id} == b@y.test[^]*${r.id} => b@y.test[^]*${r.id} Completed`), 'log: == then => then Completed');
 });

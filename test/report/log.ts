@@ -1,6 +1,6 @@
 process.env.TZ = 'UTC';
 import t from 'tap';
-import { chmodSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +25,7 @@ import {
   queueRunLine,
   quoted,
   removedLine,
+  REOPEN_MS,
   smtpErrorText,
   unfrozenLine,
 } from '../../lib/report/log.js';
@@ -225,6 +226,22 @@ t.test('openMainLog', async (t) => {
   if (process.getuid?.() === 0) t.pass('running as root: the write may succeed');
   else t.equal(fallen.at(-1), 'read-only dir', 'unprivileged: fallback');
   chmodSync(ro, 0o700);
+});
+
+t.test('openMainLog: a rotated log is followed once the open file is a second old', async (t) => {
+  const dir = t.testdir({});
+  const path = join(dir, 'mainlog');
+  let clock = 1_000_000;
+  const log = openMainLog(path, () => t.fail('no fallback'), () => clock);
+  log('one');
+  renameSync(path, `${path}.1`); // logrotate moves the file away
+  clock += REOPEN_MS - 1;
+  log('two');
+  t.equal(readFileSync(`${path}.1`, 'utf8'), 'one\ntwo\n', 'within a second: still the open (rotated) file');
+  clock += 1;
+  log('three');
+  t.equal(readFileSync(path, 'utf8'), 'three\n', 'then the new file at the configured path');
+  t.equal(readFileSync(`${path}.1`, 'utf8'), 'one\ntwo\n');
 });
 
 t.test('openMainLog: a FIFO in the log\'s place does not block', async (t) => {
