@@ -53,6 +53,8 @@ main(process.argv.slice(2), {
   },
   user: loginName(),
   invokedAs: basename(process.argv[1] ?? 'send-smarthost'),
+  // bin/send-smarthost, which loaded this bundle: run again for the -odb deliverer
+  ...(process.argv[1] ? { self: { node: process.execPath, script: process.argv[1] } } : {}),
 }).then(
   (code) => {
     settled = true;

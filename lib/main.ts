@@ -15,7 +15,7 @@ import { loadConfig } from './route/config.js';
 import { localFqdn } from './submit/hostname.js';
 import { armCrashPoint } from './queue/crash.js';
 import { queueCommandOf } from './queue/command-of.js';
-import type { Config, Envelope, Invocation, Outcome } from './types.js';
+import type { Config, DeliveryMode, Envelope, Invocation, Outcome } from './types.js';
 import type { AuthLookup } from './route/secrets.js';
 import type { QueueDeps } from './queue/deps.js';
 import type { SessionPool } from './deliver/pool.js';
@@ -35,6 +35,8 @@ export interface Io {
   user: string;
   /** Base name the program was called by (`mailq` lists the queue, `newaliases` is -bi). */
   invokedAs?: string;
+  /** How to run this program again (node and the entry script), for the -odb deliverer; absent (tests in-process): no background delivery. */
+  self?: { node: string; script: string };
 }
 
 /** Run send-smarthost with sendmail arguments; resolve to a sysexits code. */
@@ -157,11 +159,13 @@ export async function submit(ctx: SubmitContext, envelope: Envelope, data: Buffe
   tracer({ type: 'note', text: `sender <${envelope.sender}>, recipients ${envelope.recipients.map((r) => `<${r}>`).join(' ')}, ${data.length} bytes` });
   // deliver now; queue what is deferred (or everything with -odq); error mode for failures (lib/queue/submit.ts)
   const [{ submitMessage }, deps] = await Promise.all([import('./queue/submit.js'), wireQueue(ctx)]);
+  const mode = deliveryMode(inv, config, io.self !== undefined);
   const { code } = await submitMessage(
     envelope,
     data,
     {
-      queueOnly: inv.queueOnly === true,
+      queueOnly: mode === 'q',
+      background: mode === 'b',
       queueDeferred: config.queueDeferred && inv.noQueue !== true,
       errorMode: inv.errorMode ?? 'p',
       verbose: inv.verbose || inv.debug,
@@ -170,6 +174,19 @@ export async function submit(ctx: SubmitContext, envelope: Envelope, data: Buffe
     deps,
   );
   return code;
+}
+
+/**
+ * The delivery mode of a submission: the last -odX, else delivery_mode,
+ * except that background delivery becomes interactive when the caller is to
+ * watch it (-v, -d), when nothing may be queued (--no-queue,
+ * queue_deferred = false), or when this program cannot be started again
+ * (in-process callers).
+ */
+export function deliveryMode(inv: Invocation, config: Config, canDetach = true): DeliveryMode {
+  const mode = inv.deliveryMode ?? (config.deliveryMode === 'b' && (inv.verbose || inv.debug) ? 'i' : config.deliveryMode);
+  if (mode === 'b' && (inv.noQueue || !config.queueDeferred || !canDetach)) return 'i';
+  return mode;
 }
 
 /**
@@ -192,6 +209,7 @@ async function wireQueue(ctx: SubmitContext): Promise<QueueDeps> {
       return send(config, envelope, data, config.heloData ?? fqdn, tracer, io.env, share);
     },
     shareConnections: () => startSharing(share, tracer),
+    ...(io.self ? { startDeliverer: (id: string) => startDeliverer(ctx, id) } : {}),
     fqdn,
     now,
     user: io.user,
@@ -200,6 +218,20 @@ async function wireQueue(ctx: SubmitContext): Promise<QueueDeps> {
     logFallback: (line) => io.stderr(`${line}\n`),
     uid: process.getuid?.() ?? -1,
   });
+}
+
+/**
+ * Start `send-smarthost --deliver-drop <id>` detached (the -odb deliverer):
+ * the same node and entry script, the same configuration file (made
+ * absolute: the child runs in /), the same environment.
+ */
+async function startDeliverer(ctx: SubmitContext, id: string): Promise<void> {
+  const { io, inv } = ctx;
+  const { spawnDetached } = await import('./queue/detach.js');
+  const { resolve } = process.getBuiltinModule('node:path');
+  const named = inv.configFile ?? io.env.SEND_SMARTHOST_CONFIG;
+  const args = [io.self!.script, ...(named !== undefined ? ['-C', resolve(named)] : []), '--deliver-drop', id];
+  spawnDetached(io.self!.node, args, io.env, (err) => io.stderr(`send-smarthost: the background delivery of ${id} did not start (${err.message}): the next queue run delivers it\n`));
 }
 
 /** Credentials and client certificate, read once per process (a queue run sends many messages). */

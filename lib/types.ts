@@ -84,6 +84,8 @@ export interface Config {
   spoolDirectory: string;
   /** queue_deferred: spool a message that could not be delivered now (default true); false exits 75 instead. */
   queueDeferred: boolean;
+  /** delivery_mode: background (default; spool, then a detached deliverer), interactive (deliver before exiting), queue (spool only). */
+  deliveryMode: DeliveryMode;
   // -- authentication, TLS client options, total deadline (issue 4; lib/route/config-security.ts) --
   /** auth_username: the global user name (hosts without an auth_credentials_file entry). */
   authUsername?: string;
@@ -236,17 +238,22 @@ export interface Invocation {
   // -- queue (issue 3; lib/queue/) --
   /** -odq: queue only, no delivery attempt now. */
   queueOnly?: boolean;
+  /** The last -odX that names a mode (-odb, -odi/-odf, -odq/-odd/-odqs); undefined: delivery_mode decides. */
+  deliveryMode?: DeliveryMode;
   /** --no-queue: never spool; a temporary failure exits 75 (as queue_deferred = false). */
   noQueue?: boolean;
   /** -qf / -qff: a queue run that ignores retry times. */
   queueForce?: boolean;
-  /** -M / -Mrm: deliver or remove the messages whose ids are in `recipients`. */
-  messageAction?: 'deliver' | 'remove';
+  /** -M / -Mrm / --deliver-drop: deliver or remove the messages whose ids are in `recipients`, or deliver the drop files of those ids (the -odb child). */
+  messageAction?: 'deliver' | 'remove' | 'drop';
   /** --init-spool: create the spool directories with their modes. */
   initSpool?: boolean;
   /** Error mode of -oeX / -eX (last one wins): p print (default), m mail, e mail and exit 0, q quiet, w write. */
   errorMode?: 'p' | 'm' | 'e' | 'q' | 'w';
 }
+
+/** sendmail's DeliveryMode (Exim's -odX): b background, i interactive, q queue only. */
+export type DeliveryMode = 'b' | 'i' | 'q';
 
 /** Where a host attempt was when it ended (printed by name in traces). */
 export type Stage = 'dns' | 'connect' | 'banner' | 'ehlo' | 'starttls' | 'auth' | 'mail' | 'rcpt' | 'data' | 'done';

@@ -6,52 +6,13 @@
  * an unprivileged submitter (user nobody) when the machine allows it.
  * Clocks are moved with SEND_SMARTHOST_TEST_NOW (test-only), never slept.
  */
-import t, { type Test } from 'tap';
-import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDns, type FakeDns } from '../fixtures/peers/fake-dns.js';
-import { startSmtp, type FakeSmtp, type FakeSmtpOptions } from '../fixtures/peers/fake-smtp.js';
-import { BIN, testConfig, withoutTapHooks } from '../fixtures/peers/run-cli.js';
-import { initSpool, spoolLayout } from '../lib/queue/spool.js';
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Run the bundle; `as` runs it as that user (setpriv); `onPid` gets the child's pid. */
-function run(args: string[], o: { input?: string; env?: NodeJS.ProcessEnv; as?: string; onPid?: (pid: number) => void } = {}): Promise<Run> {
-  const argv = [process.execPath, BIN, ...args];
-  const [cmd, ...rest] = o.as ? ['setpriv', `--reuid=${o.as}`, `--regid=${o.as === 'nobody' ? 'nogroup' : o.as}`, '--clear-groups', ...argv] : argv;
-  return new Promise((resolve, reject) => {
-    // another user gets a plain environment: tap's coverage hooks (NODE_OPTIONS) would write into .tap/
-    // (and are slow: each CLI run costs ~0.3 s more with them), so they are left out for every run
-    const base = o.as ? { PATH: process.env.PATH ?? '/usr/bin:/bin' } : withoutTapHooks(process.env);
-    const child = spawn(cmd!, rest, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...base, NO_COLOR: '1', ...o.env }, cwd: '/' });
-    if (child.pid) o.onPid?.(child.pid);
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    const started = Date.now();
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (process.env.E2E_TIMES) console.error(`# ${Date.now() - started} ms: ${args.join(' ')}`);
-      resolve({ code, signal, stdout, stderr });
-    });
-    child.stdin.on('error', () => {});
-    child.stdin.end(o.input ?? '');
-  });
-}
-
-
-const message = (n: number | string): string => `From: Cron <root@example.test>\nTo: admin@example.test\nSubject: job ${n}\n\nbody ${n}\n`;
+import { canSwitchUser, LATER, message, run, setup } from '../fixtures/peers/queue-env.js';
+import { testConfig } from '../fixtures/peers/run-cli.js';
 
 let dns: FakeDns;
 t.before(async () => {
@@ -59,54 +20,9 @@ t.before(async () => {
 });
 t.teardown(() => dns.close());
 
-interface Env {
-  dir: string;
-  spool: string;
-  log: string;
-  conf: string;
-  smtp: FakeSmtp;
-  /** Files in input/ (ids with -D/-H/-L). */
-  input: () => string[];
-  queued: () => string[];
-  mainlog: () => string;
-}
-
-/** A fresh spool, log and smarthost (which answers per `smtp`); the spool made by --init-spool when `viaCli`, else in-process (faster). */
-async function setup(t: Test, smtp: FakeSmtpOptions = {}, extra: string[] = [], viaCli = false): Promise<Env> {
-  const dir = mkdtempSync(join(tmpdir(), 'send-smarthost-queue-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  chmodSync(dir, 0o755);
-  const server = await startSmtp({ cert: 'direct', ...smtp });
-  t.teardown(() => server.close());
-  const spool = join(dir, 'spool');
-  const log = join(dir, 'mainlog');
-  const conf = testConfig({ route: 'smarthost.example.test', dnsPort: dns.port, smtpPort: server.port, extra: [`spool_directory = ${spool}`, `log_file_path = ${log}`, ...extra] });
-  chmodSync(join(conf, '..'), 0o755);
-  if (viaCli) {
-    const init = await run(['-C', conf, '--init-spool']);
-    t.equal(init.code, 0, `--init-spool: ${init.stderr}`);
-    t.match(init.stdout, /incoming 1733\n/);
-  } else {
-    initSpool(spoolLayout(spool));
-  }
-  const input = (): string[] => readdirSync(join(spool, 'input')).sort();
-  return {
-    dir,
-    spool,
-    log,
-    conf,
-    smtp: server,
-    input,
-    queued: () => input().filter((n) => n.endsWith('-H')).map((n) => n.slice(0, -2)),
-    mainlog: () => (existsSync(log) ? readFileSync(log, 'utf8') : ''),
-  };
-}
-
-const LATER = { SEND_SMARTHOST_TEST_NOW: '+1200' }; // 20 minutes on: past the first retry time (F,2h,15m)
-
 t.test('deferred (451), listed by -bp, then delivered by -q; log == then =>', async (t) => {
   let answer: string | undefined = '451 4.7.1 greylisted, try later';
-  const e = await setup(t, { onRcpt: () => answer }, [], true);
+  const e = await setup(t, dns, { onRcpt: () => answer }, [], true);
   const sub = await run(['-C', e.conf, 'admin@example.test'], { input: message(1) });
   t.equal(sub.code, 0, `a deferred message that was queued exits 0: ${sub.stderr}`);
   t.equal(sub.stderr, '', 'nothing on stderr without -v');
@@ -138,7 +54,7 @@ t.test('deferred (451), listed by -bp, then delivered by -q; log == then =>', as
 });
 
 t.test('-odq queues without trying; -v says why; --no-queue keeps exit 75', async (t) => {
-  const e = await setup(t, { onRcpt: () => '451 later' });
+  const e = await setup(t, dns, { onRcpt: () => '451 later' });
   const odq = await run(['-C', e.conf, '-odq', 'admin@example.test'], { input: message(2) });
   t.equal(odq.code, 0);
   t.equal(e.smtp.sessions.length, 0, 'no connection');
@@ -160,7 +76,7 @@ t.test('-odq queues without trying; -v says why; --no-queue keeps exit 75', asyn
 });
 
 t.test('a spool that cannot be written: exit 75, the caller keeps the message', async (t) => {
-  const e = await setup(t, { onRcpt: () => '451 later' });
+  const e = await setup(t, dns, { onRcpt: () => '451 later' });
   // a spool below a regular file: it can neither be written nor made
   const conf = testConfig({ route: 'smarthost.example.test', dnsPort: dns.port, smtpPort: e.smtp.port, extra: [`spool_directory = ${e.log}-is-a-file/spool`, `log_file_path = ${e.log}`] });
   writeFileSync(`${e.log}-is-a-file`, '');
@@ -181,7 +97,7 @@ t.test('a spool that cannot be written: exit 75, the caller keeps the message', 
 t.test('crash safety: SIGKILL at every step of a submission', async (t) => {
   const points = ['D:before-tmp', 'D:after-tmp', 'D:after-rename', 'H:before-tmp', 'H:after-tmp', 'H:after-rename'];
   let answer: string | undefined;
-  const e = await setup(t, { onRcpt: () => answer });
+  const e = await setup(t, dns, { onRcpt: () => answer });
   let queuedTotal = 0;
   for (const deferred of [false, true]) {
     for (const point of points) {
@@ -210,7 +126,7 @@ t.test('crash safety: SIGKILL at every step of a submission', async (t) => {
   });
   await t.test('mid-DATA (killed by the server side): not delivered, not acknowledged', async (t) => {
     let pid = 0;
-    const e = await setup(t, {
+    const e = await setup(t, dns, {
       onMessage: () => {
         process.kill(pid, 'SIGKILL');
         return '451 client gone';
@@ -226,7 +142,7 @@ t.test('crash safety: SIGKILL at every step of a submission', async (t) => {
 t.test('crash safety: SIGKILL during queue runs', async (t) => {
   await t.test('after the server\'s 250, before the spool update: duplicate, never lost', async (t) => {
     let answer: string | undefined = '451 later';
-    const e = await setup(t, { onRcpt: () => answer });
+    const e = await setup(t, dns, { onRcpt: () => answer });
     t.equal((await run(['-C', e.conf, 'admin@example.test'], { input: message('dup') })).code, 0);
     answer = undefined;
     const r = await run(['-C', e.conf, '-qf'], { env: { SEND_SMARTHOST_TEST_CRASH: 'delivered' } });
@@ -242,7 +158,7 @@ t.test('crash safety: SIGKILL during queue runs', async (t) => {
   for (const point of ['H:before-tmp', 'H:after-tmp', 'H:after-rename']) {
     await t.test(`header update after a partial delivery: ${point}`, async (t) => {
       let answer: (a: string) => string | undefined = () => '451 later';
-      const e = await setup(t, { onRcpt: (a) => answer(a) });
+      const e = await setup(t, dns, { onRcpt: (a) => answer(a) });
       t.equal((await run(['-C', e.conf, 'one@example.test', 'two@example.test'], { input: message(point) })).code, 0);
       answer = (a) => (a === 'two@example.test' ? '451 still later' : undefined);
       const r = await run(['-C', e.conf, '-qf'], { env: { SEND_SMARTHOST_TEST_CRASH: point } });
@@ -261,7 +177,7 @@ t.test('crash safety: SIGKILL during queue runs', async (t) => {
     let pid = 0;
     let kill = false;
     let answer: string | undefined = '451 later';
-    const e = await setup(t, {
+    const e = await setup(t, dns, {
       onRcpt: () => answer,
       onMessage: () => {
         if (!kill) return undefined;
@@ -283,7 +199,7 @@ t.test('crash safety: SIGKILL during queue runs', async (t) => {
 });
 
 t.test('two queue runners at once: every message delivered exactly once', async (t) => {
-  const e = await setup(t, {});
+  const e = await setup(t, dns, {});
   const N = 8;
   for (let i = 0; i < N; i++) t.equal((await run(['-C', e.conf, '-odq', 'admin@example.test'], { input: message(`c${i}`) })).code, 0);
   t.equal(e.queued().length, N);
@@ -297,7 +213,7 @@ t.test('two queue runners at once: every message delivered exactly once', async 
 
 t.test('bounces: after a 5xx in a queue run, and after the retry time is exceeded', async (t) => {
   let answer: (a: string) => string | undefined = () => '451 later';
-  const e = await setup(t, { onRcpt: (a) => answer(a), hideDSN: true });
+  const e = await setup(t, dns, { onRcpt: (a) => answer(a), hideDSN: true });
   t.equal((await run(['-C', e.conf, '-f', 'sender@example.test', 'gone@example.test'], { input: message('b1') })).code, 0);
   answer = (a) => (a === 'gone@example.test' ? '550 5.1.1 no such user' : undefined);
   t.equal((await run(['-C', e.conf, '-qf'])).code, 0);
@@ -322,7 +238,7 @@ t.test('bounces: after a 5xx in a queue run, and after the retry time is exceede
 });
 
 t.test('no bounce for a bounce: frozen and listed; -oem exits 69', async (t) => {
-  const e = await setup(t, { onRcpt: () => '550 5.7.1 nobody here' });
+  const e = await setup(t, dns, { onRcpt: () => '550 5.7.1 nobody here' });
   const r = await run(['-C', e.conf, '-oem', '-f', 'sender@example.test', 'x@example.test'], { input: message('f') });
   t.equal(r.code, 69);
   t.equal(e.smtp.messages.length, 0);
@@ -337,14 +253,10 @@ t.test('no bounce for a bounce: frozen and listed; -oem exits 69', async (t) => 
   t.equal(e.queued().length, 1, '-oep: no bounce');
 });
 
-const canSwitchUser = (() => {
-  if (process.getuid?.() !== 0) return 'not root';
-  const r = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, '-e', '0']);
-  return r.status === 0 ? false : `setpriv does not work here: ${r.stderr?.toString() ?? r.error}`;
-})();
+
 
 t.test('unprivileged submitter: drop file 0600, private, delivered by a root queue run', { skip: canSwitchUser }, async (t) => {
-  const e = await setup(t, { onRcpt: () => '451 later' });
+  const e = await setup(t, dns, { onRcpt: () => '451 later' });
   const sub = await run(['-C', e.conf, 'admin@example.test'], { input: message('nobody'), as: 'nobody' });
   t.equal(sub.code, 0, sub.stderr);
   const odq = await run(['-C', e.conf, '-odq', 'admin@example.test'], { input: message('daemon'), as: 'daemon' });
@@ -382,7 +294,7 @@ t.test('unprivileged submitter: drop file 0600, private, delivered by a root que
 });
 
 t.test('unprivileged submitter killed while writing its drop file', { skip: canSwitchUser }, async (t) => {
-  const e = await setup(t, {});
+  const e = await setup(t, dns, {});
   const incoming = join(e.spool, 'incoming');
   for (const point of ['drop:before-tmp', 'drop:after-tmp', 'drop:after-rename']) {
     const r = await run(['-C', e.conf, '-odq', 'admin@example.test'], { input: message(point), as: 'nobody', env: { SEND_SMARTHOST_TEST_CRASH: point } });

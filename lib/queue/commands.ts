@@ -1,6 +1,6 @@
 /**
  * The queue commands of the command line: --init-spool, -bp (mailq), -bpc,
- * -q / -qf, -M, -Mrm. Each returns the exit code; output goes through `out`
+ * -q / -qf, -M, -Mrm, and --deliver-drop (the -odb child). Each returns the exit code; output goes through `out`
  * (stdout) and deps.say (stderr). -bp and -bpc only read the spool: they
  * never load the DNS or SMTP code.
  */
@@ -8,6 +8,7 @@ import { EX } from '../errors.js';
 import { listMessages, readHeader, initSpool } from './spool.js';
 import { formatListing } from './listing.js';
 import { removeMessages, runQueue } from './queue.js';
+import { deliverDrop } from './background.js';
 import type { QueueDeps } from './deps.js';
 import type { SpoolHeader } from './header.js';
 import { isMessageId } from './ids.js';
@@ -69,6 +70,11 @@ export async function queueCommand(o: QueueCommandOptions, deps: QueueDeps): Pro
       for (const id of r.missing) deps.say(`message ${id} is not in the queue`);
       for (const id of r.locked) deps.say(`message ${id} is locked by a delivery in progress: not removed`);
       return r.locked.length ? EX.TEMPFAIL : r.missing.length ? EX.NOINPUT : EX.OK;
+    }
+    case 'drop': {
+      // the background deliverer of -odb (background.ts); its stderr goes nowhere, its story to the main log
+      for (const id of o.ids) deps.trace(`${id}: ${await deliverDrop(id, deps, o.by)}`);
+      return EX.OK;
     }
     case 'run':
     case 'deliver': {

@@ -50,6 +50,12 @@ export interface QueueDeps {
   shareConnections?: () => Promise<() => Promise<void>>;
   /** The retry hints as a queue run keeps them (hints.ts runHintStore); absent: read from db/ at each attempt. */
   hints?: HintStore;
+  /**
+   * Start the detached deliverer of drop file `id` (-odb, background.ts);
+   * resolves once it is started. @throws when it cannot be started (the
+   * drop file waits for the next queue run).
+   */
+  startDeliverer?: (id: string) => void | Promise<void>;
   /** A queue run's background removals (later.ts); absent: removals are synchronous. */
   later?: Later;
   /** The route's host names, for the retry hints. */

@@ -14,13 +14,13 @@
  * file's OWNER uid as the submitter (never what the file says), and moves the
  * message into input/ with the usual atomic writes before unlinking the drop.
  */
-import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { SmarthostError } from '../errors.js';
 import { fsyncDir, writeFileAtomic } from './atomic.js';
 import { validateHeader, type SpoolHeader, type Submitter } from './header.js';
 import { isMessageId } from './ids.js';
-import { lockMessage, type LockDeps } from './lock.js';
+import { lockMessage, type Lock, type LockDeps } from './lock.js';
 import { ORPHAN_AGE, readData, readHeader, storeMessage, type SpoolLayout } from './spool.js';
 
 /** Longest envelope line accepted from a drop file. */
@@ -28,9 +28,11 @@ const MAX_ENVELOPE = 1 << 20;
 
 /** Write a drop file. @throws the fs error (EEXIST when the id is taken: pick another). */
 export function writeDrop(l: SpoolLayout, header: SpoolHeader, data: Buffer): void {
-  const envelope = Buffer.from(JSON.stringify(header) + '\n');
-  writeFileAtomic(join(l.incoming, header.id), Buffer.concat([envelope, data]), { tmpDir: l.incoming, what: 'drop', noReplace: true });
+  writeFileAtomic(join(l.incoming, header.id), serializeDrop(header, data), { tmpDir: l.incoming, what: 'drop', noReplace: true });
 }
+
+/** A drop file's content: the envelope as one JSON line, then the data. */
+export const serializeDrop = (header: SpoolHeader, data: Buffer): Buffer => Buffer.concat([Buffer.from(JSON.stringify(header) + '\n'), data]);
 
 /** Split a drop file into its validated envelope and data (pure). @throws SmarthostError E_IO */
 export function parseDrop(buf: Buffer, where: string): { header: SpoolHeader; data: Buffer } {
@@ -94,62 +96,122 @@ export function acceptDrops(l: SpoolLayout, deps: DropDeps): DropResult {
       }
       continue;
     }
-    // the message lock of this id: two runners never move one drop file twice
-    const lock = lockMessage(l.input, name, deps.lock);
-    if (!lock) continue;
-    try {
-      acceptOne(l, name, path, deps, out);
-    } finally {
-      lock.release();
-    }
+    acceptDrop(l, name, deps, out);
   }
   return out;
 }
 
-function acceptOne(l: SpoolLayout, name: string, path: string, deps: DropDeps, out: DropResult): void {
+/**
+ * Move the drop file `incoming/<name>` into input/ under its claim lock
+ * (`incoming/<name>-L`, {@link claimDrop}); nothing when another process
+ * holds the claim (a background deliverer, another runner).
+ */
+export function acceptDrop(l: SpoolLayout, name: string, deps: DropDeps, out: DropResult): void {
+  const claim = claimDrop(l, name, deps.lock);
+  if (!claim) return;
+  try {
+    acceptOne(l, name, join(l.incoming, name), deps, out);
+  } finally {
+    claim.release();
+  }
+}
+
+/**
+ * The claim on drop file `name`: its lock `incoming/<name>-L`, which the
+ * submitter's background deliverer (-odb) and queue runners both take, so a
+ * drop file is moved or delivered by one process at a time. A claim lock
+ * owned by neither root, this process's user nor the drop file's owner was
+ * planted by another user (incoming/ is writable by all) and is removed
+ * before the lock is taken.
+ */
+export function claimDrop(l: SpoolLayout, name: string, lock: LockDeps): Lock | undefined {
+  const path = join(l.incoming, `${name}-L`);
+  try {
+    const owner = lstatSync(path).uid;
+    const me = process.getuid?.() ?? 0;
+    let dropOwner: number | undefined;
+    try {
+      dropOwner = lstatSync(join(l.incoming, name)).uid;
+    } catch {
+      /* no drop file: nothing to protect */
+    }
+    if (owner !== 0 && owner !== me && owner !== dropOwner) unlinkQuiet(path);
+  } catch {
+    /* no claim yet */
+  }
+  return lockMessage(l.incoming, name, lock);
+}
+
+/** A drop file as read: its validated envelope, its data, and the uid that owns it (the submitter). */
+export interface ReadDrop {
+  header: SpoolHeader;
+  data: Buffer;
+  uid: number;
+}
+
+/**
+ * Read drop file `path` safely: without following a symlink, without
+ * blocking on a FIFO, refusing anything but a regular file with one link
+ * (such files are removed). Undefined when it is gone (moved meanwhile).
+ * @throws Error naming the path and the problem
+ */
+export function readDrop(path: string): ReadDrop | undefined {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return; // moved by another runner meanwhile
+    if (code === 'ENOENT') return undefined;
     if (code === 'ELOOP') unlinkQuiet(path); // a symlink: never followed, removed (only the link goes)
-    out.problems.push(`${path}: ${code === 'ELOOP' ? 'symbolic link refused and removed' : `cannot open: ${code}`}`);
-    return;
+    throw new Error(`${path}: ${code === 'ELOOP' ? 'symbolic link refused and removed' : `cannot open: ${code}`}`);
   }
-  let open = true;
-  const close = (): void => {
-    if (open) closeSync(fd);
-    open = false;
-  };
   try {
     const st = fstatSync(fd);
     if (!st.isFile() || st.nlink !== 1) {
-      close();
       unlinkQuiet(path);
-      out.problems.push(`${path}: ${st.isFile() ? 'file with several links' : 'not a regular file'} refused and removed`);
-      return;
+      throw new Error(`${path}: ${st.isFile() ? 'file with several links' : 'not a regular file'} refused and removed`);
     }
-    const { header, data } = parseDrop(readAllFd(fd, st.size), path);
-    close();
-    const submitter: Submitter = { uid: st.uid, user: deps.userName(st.uid) };
-    // a queued message with this id and the same data: moved by an earlier run that crashed before the unlink
-    if (!sameMessage(l, name, data)) {
-      const h: SpoolHeader = { ...header, id: name, size: data.length, submitter, arrival: Math.min(header.arrival, deps.now), frozen: undefined, bounce: false };
-      try {
-        storeMessage(l, h, data);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        h.id = deps.newId(); // the id is used by another message (or a half-moved copy): take a new one
-        storeMessage(l, h, data);
-      }
-      out.accepted.push(h);
+    return { ...parseDrop(readAllFd(fd, st.size), path), uid: st.uid };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Move a read drop into input/ (the spool owner only): the owner's uid is
+ * the submitter, whatever the file says. Returns the header as queued (a
+ * new id when its own is taken), or undefined when an earlier run that
+ * crashed before the unlink had queued it already. The drop file is removed.
+ */
+export function queueDrop(l: SpoolLayout, name: string, drop: ReadDrop, deps: Pick<DropDeps, 'now' | 'userName' | 'newId'>): SpoolHeader | undefined {
+  const { header, data, uid } = drop;
+  const submitter: Submitter = { uid, user: deps.userName(uid) };
+  let h: SpoolHeader | undefined;
+  // a queued message with this id and the same data: moved by an earlier run that crashed before the unlink
+  if (!sameMessage(l, name, data)) {
+    // retry state may come from the drop (its background deliverer wrote it); a freeze or a bounce flag never does
+    h = { ...header, id: name, size: data.length, submitter, arrival: Math.min(header.arrival, deps.now), frozen: undefined, bounce: false };
+    try {
+      storeMessage(l, h, data);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      h.id = deps.newId(); // the id is used by another message (or a half-moved copy): take a new one
+      storeMessage(l, h, data);
     }
-    unlinkSync(path);
-    fsyncDir(l.incoming);
+  }
+  unlinkSync(join(l.incoming, name));
+  fsyncDir(l.incoming);
+  return h;
+}
+
+function acceptOne(l: SpoolLayout, name: string, path: string, deps: DropDeps, out: DropResult): void {
+  try {
+    const drop = readDrop(path);
+    if (!drop) return; // moved by another runner meanwhile
+    const h = queueDrop(l, name, drop, deps);
+    if (h) out.accepted.push(h);
   } catch (err) {
-    close();
-    out.problems.push(`${path}: ${err instanceof Error ? err.message : String(err)}`);
+    out.problems.push(err instanceof Error && err.message.startsWith(path) ? err.message : `${path}: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 

@@ -16,6 +16,7 @@ import { EX, SmarthostError } from '../errors.js';
 import { summarize } from '../report/summary.js';
 import { attemptDelivery } from './attempt.js';
 import { enqueue } from './enqueue.js';
+import { spoolForBackground } from './background.js';
 import { reportFailures } from './failures.js';
 import { newHeader, type SpoolHeader, type Submitter } from './header.js';
 import { processMessage } from './process.js';
@@ -28,6 +29,8 @@ export type ErrorMode = 'p' | 'm' | 'e' | 'q' | 'w';
 export interface SubmitOptions {
   /** -odq: queue only. */
   queueOnly: boolean;
+  /** -odb: spool as a drop file and start a detached deliverer (background.ts); needs deps.startDeliverer. */
+  background?: boolean;
   /** Queue what could not be delivered (queue_deferred, not --no-queue). */
   queueDeferred: boolean;
   errorMode: ErrorMode;
@@ -45,6 +48,25 @@ export async function submitMessage(envelope: Envelope, data: Buffer, opts: Subm
   const h: SpoolHeader = newHeader(deps.newId(), envelope.sender, envelope.recipients, data.length, deps.now(), opts.submitter);
   if (envelope.dsn) h.dsn = envelope.dsn;
   deps.log.arrival(h);
+  if (opts.background && deps.startDeliverer) {
+    // the caller's exit status means "safely spooled", as with -odq; a spool that cannot be written means deliver now
+    let spooled = true;
+    try {
+      spoolForBackground(deps.spool, h, data, deps.newId);
+    } catch (err) {
+      spooled = false;
+      (opts.verbose ? deps.say : deps.trace)(`${err instanceof Error ? err.message : String(err)}: delivering now instead (-odi)`);
+    }
+    if (spooled) {
+      try {
+        await deps.startDeliverer(h.id);
+        if (opts.verbose) deps.say(`message ${h.id} spooled; delivering in the background (-odb)`);
+      } catch (err) {
+        deps.say(`message ${h.id} spooled, but the background delivery could not start (${err instanceof Error ? err.message : String(err)}): the next queue run delivers it`);
+      }
+      return { code: EX.OK, id: h.id };
+    }
+  }
   if (opts.queueOnly) {
     const where = queue(h, data, deps);
     if (where === undefined) return { code: EX.TEMPFAIL, id: h.id };

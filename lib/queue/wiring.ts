@@ -20,6 +20,8 @@ export interface WireParams {
   config: Config;
   deliver: (envelope: Envelope, data: Buffer) => Promise<Outcome>;
   /** See QueueDeps.shareConnections. */
+  /** Start the -odb deliverer of a drop file (lib/queue/detach.ts); absent: no background delivery. */
+  startDeliverer?: QueueDeps['startDeliverer'];
   shareConnections?: () => Promise<() => Promise<void>>;
   /** This host's FQDN (Reporting-MTA of bounces). */
   fqdn: string;
@@ -77,6 +79,7 @@ export function queueDeps(p: WireParams): QueueDeps {
     newId: () => ids.next(),
     deliver: p.deliver,
     ...(p.shareConnections ? { shareConnections: p.shareConnections } : {}),
+    ...(p.startDeliverer ? { startDeliverer: p.startDeliverer } : {}),
     hostNames: p.config.route?.hosts.map((h) => h.name) ?? [],
     rules: p.config.retryRules,
     log: queueLog(openMainLog(p.config.logFilePath, p.logFallback), p.now, p.user),

@@ -62,6 +62,7 @@ export function defaultConfig(file = '(defaults)'): Config {
     logFilePath: DEFAULT_LOG_FILE_PATH,
     spoolDirectory: DEFAULT_SPOOL_DIRECTORY,
     queueDeferred: true,
+    deliveryMode: 'b',
   };
 }
 
@@ -152,6 +153,14 @@ const OPTIONS: Record<string, OptionSpec> = {
     },
   },
   queue_deferred: { type: 'bool', set: (c, on) => void (c.queueDeferred = on) },
+  delivery_mode: {
+    type: 'value',
+    set: (c, v) => {
+      const mode = ({ background: 'b', interactive: 'i', queue: 'q' } as const)[v.toLowerCase() as 'background'];
+      if (mode === undefined) throw configError(`bad delivery_mode ${q(v)} (background, interactive or queue)`);
+      c.deliveryMode = mode;
+    },
+  },
   log_file_path: {
     type: 'value',
     set: (c, v) => {

@@ -19,7 +19,7 @@
 import { quote } from './address.js';
 import { checkEnvid } from './dsn.js';
 import { usageError } from '../errors.js';
-import type { Invocation } from '../types.js';
+import type { DeliveryMode, Invocation } from '../types.js';
 
 /** sendmail's -b modes (sendmail 8). Only 'm' delivers; main decides what to say about the rest. */
 export const MODES: Readonly<Record<string, string>> = {
@@ -60,9 +60,9 @@ export function normalizeArgv(argv: readonly string[]): string[] {
       out.push(a);
       continue;
     }
-    if (a === '-M' || a === '-Mrm') {
-      // Exim: the operands are message ids
-      out.push(a === '-M' ? '--deliver-ids' : '--remove-ids');
+    if (a === '-M' || a === '-Mrm' || a === '--deliver-drop') {
+      // Exim: the operands are message ids (--deliver-drop: the background deliverer's, see -odb)
+      out.push(a === '-M' ? '--deliver-ids' : a === '-Mrm' ? '--remove-ids' : '--drop-ids');
       continue;
     }
     if (a.startsWith('--')) throw usageError(`unknown option ${quote(a.split('=')[0])}`);
@@ -139,8 +139,11 @@ function senderValue(v: string): string {
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
-/** -o options that mean something here: -odq (queue only) and -oeX (error mode). */
-const HONOURED_O = /^(dq|e[pmeqw])$/;
+/** -o options that mean something here: -odX (delivery mode) and -oeX (error mode). */
+const HONOURED_O = /^(d[bifqd]|dqs|e[pmeqw])$/;
+
+/** The delivery mode an -odX names: sendmail's b, i, q, d (deferred: queued) and Exim's f (foreground) and qs. */
+const DELIVERY_MODES: Readonly<Record<string, DeliveryMode>> = { db: 'b', di: 'i', df: 'i', dq: 'q', dd: 'q', dqs: 'q' };
 
 /** The shape of a queue message id (lib/queue/ids.ts). */
 const MESSAGE_ID = /^[0-9A-Za-z]{6}-[0-9A-Za-z]{6}-[0-9A-Za-z]{2}$/;
@@ -178,6 +181,7 @@ function optionTable(setSender: (v: string) => string): ReadonlyMap<string, Opti
     ['--init-spool', flag('initSpool')],
     ['--deliver-ids', flag('deliverIds')],
     ['--remove-ids', flag('removeIds')],
+    ['--drop-ids', flag('dropIds')],
     ['-f', value('f', setSender)],
     ['-r', value('r', setSender)],
     ['-F', value('F', VALUE_CHECKS.F)],
@@ -273,8 +277,8 @@ export function parseArgs(argv: readonly string[], invokedAs?: string): Invocati
     `-q${queueArg ?? ''}: send-smarthost does not run as a daemon and knows no queue selectors; run "send-smarthost -q" from cron or a systemd timer (see contrib/)`,
   );
   const errorModes = [...options.filter((o) => /^e[pmeqw]$/.test(o)).map((o) => o[1]!), ...list('e').filter((e) => /^[pmeqw]$/.test(e))];
-  const delivery = options.filter((o) => /^d./.test(o)).map((o) => o.slice(1));
-  const messageAction = flag('deliverIds') ? 'deliver' : flag('removeIds') ? 'remove' : undefined;
+  const delivery = options.map((o) => DELIVERY_MODES[o]).filter((m) => m !== undefined);
+  const messageAction = flag('deliverIds') ? 'deliver' : flag('removeIds') ? 'remove' : flag('dropIds') ? 'drop' : undefined;
 
   const inv: Invocation = {
     recipients: args,
@@ -296,7 +300,8 @@ export function parseArgs(argv: readonly string[], invokedAs?: string): Invocati
     queueArg: str('queueArg'),
     bodyType: str('B'),
     ignored,
-    queueOnly: delivery.length > 0 && delivery[delivery.length - 1] === 'q',
+    queueOnly: delivery.at(-1) === 'q',
+    ...(delivery.length > 0 ? { deliveryMode: delivery.at(-1) } : {}),
     noQueue: o.queue === false,
     queueForce: queueArg === 'f' || queueArg === 'ff',
     ...(messageAction ? { messageAction } : {}),
@@ -304,7 +309,7 @@ export function parseArgs(argv: readonly string[], invokedAs?: string): Invocati
     ...(errorModes.length ? { errorMode: errorModes[errorModes.length - 1] as Invocation['errorMode'] } : {}),
   };
   if (messageAction) {
-    usageIf(inv.recipients.length === 0, `${messageAction === 'deliver' ? '-M' : '-Mrm'} needs message ids`);
+    usageIf(inv.recipients.length === 0, `${({ deliver: '-M', remove: '-Mrm', drop: '--deliver-drop' } as const)[messageAction]} needs message ids`);
     for (const id of inv.recipients) usageIf(!MESSAGE_ID.test(id), `not a message id: ${quote(id)} (ids look like 1jiFk5-0006UE-9S)`);
   }
   if (inv.mode === 'm' && !inv.help && !inv.queueRun && !messageAction && !inv.initSpool && !inv.extractRecipients && inv.recipients.length === 0) {
@@ -335,6 +340,8 @@ Reads a message on standard input and hands it to the configured smarthost.
   -bi           check the aliases file (also newaliases; there is no database)
   -q, -qf       run the queue once (-qf: also messages not yet due); no daemon
   -M id...      deliver these queued messages now; -Mrm id... removes them
+  -odb          spool, deliver in the background, exit 0 (the default)
+  -odi          deliver now; the exit status tells the result (-v, -d imply it)
   -odq          queue the message without trying to deliver it now
   --no-queue    never queue: a temporary failure exits 75 (queue_deferred = false)
   -oep -oem -oee -oeq  on a permanent failure: print (default), mail a bounce
@@ -347,7 +354,7 @@ Reads a message on standard input and hands it to the configured smarthost.
   --help        this text
 
 Accepted for sendmail compatibility and ignored:
-  -o<X> (other than -oi, -odq, -oeX; e.g. -odi -odb), -B type, -h hops,
+  -o<X> (other than -oi, -odX, -oeX; e.g. -oXfoo), -B type, -h hops,
   -L tag, -O opt=val, -X file, -A<X>, -G, -U, -m, -n
 `;
 }

@@ -2,7 +2,7 @@ import t from 'tap';
 import { chownSync, existsSync, linkSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { acceptDrops, parseDrop, userNameFromPasswd, writeDrop } from '../../lib/queue/drop.js';
+import { acceptDrops, claimDrop, parseDrop, userNameFromPasswd, writeDrop } from '../../lib/queue/drop.js';
 import { initSpool, listMessages, readData, readHeader, spoolLayout } from '../../lib/queue/spool.js';
 import { newHeader } from '../../lib/queue/header.js';
 import { realLockDeps } from '../../lib/queue/lock.js';
@@ -66,14 +66,14 @@ t.test('parseDrop and passwd', async (t) => {
   t.equal(userNameFromPasswd('', 12), '12');
 });
 
-t.test('a drop locked by another runner is left to it', async (t) => {
+t.test('a drop claimed by another process (a runner, its background deliverer) is left to it', async (t) => {
   const l = spoolLayout(t.testdir());
   initSpool(l);
   writeDrop(l, hdr('1jiFk5-0006UE-9S'), Buffer.from('x'));
-  const { lockMessage } = await import('../../lib/queue/lock.js');
-  const held = lockMessage(l.input, '1jiFk5-0006UE-9S')!;
+  const held = claimDrop(l, '1jiFk5-0006UE-9S', realLockDeps())!;
+  t.ok(existsSync(join(l.incoming, '1jiFk5-0006UE-9S-L')), 'the claim is incoming/<id>-L');
   t.same(acceptDrops(l, deps), { accepted: [], problems: [] });
-  t.same(readdirSync(l.incoming), ['1jiFk5-0006UE-9S']);
+  t.same(readdirSync(l.incoming).sort(), ['1jiFk5-0006UE-9S', '1jiFk5-0006UE-9S-L']);
   held.release();
   t.equal(acceptDrops(l, deps).accepted.length, 1);
   t.equal(acceptDrops(l, deps).accepted.length, 0, 'moved once');

@@ -39,6 +39,7 @@ t.test('defaults', async (t) => {
       'auth_username',
       'command_timeout',
       'connect_timeout',
+      'delivery_mode',
       'delivery_timeout',
       'dns_retrans',
       'dns_retry',
@@ -273,4 +274,12 @@ t.test('spool_directory and queue_deferred (issue 3)', async (t) => {
   t.equal(parseConfig('queue_deferred = yes\n', 'f').queueDeferred, true);
   t.throws(() => parseConfig('spool_directory = spool\n', 'f'), /^f:1: spool_directory must be an absolute path, got "spool"$/);
   t.throws(() => parseConfig('queue_deferred = maybe\n', 'f'), /^f:1: bad boolean "maybe"/);
+});
+
+t.test('delivery_mode (issue 5: -odb is the default)', async (t) => {
+  t.equal(parseConfig('', 'f').deliveryMode, 'b', 'background by default, as Exim');
+  t.equal(parseConfig('delivery_mode = interactive\n', 'f').deliveryMode, 'i');
+  t.equal(parseConfig('delivery_mode = Queue\n', 'f').deliveryMode, 'q', 'case ignored');
+  t.equal(parseConfig('delivery_mode = background\n', 'f').deliveryMode, 'b');
+  t.throws(() => parseConfig('port = 25\ndelivery_mode = later\n', 'f'), /^f:2: bad delivery_mode "later" \(background, interactive or queue\)$/);
 });
