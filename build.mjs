@@ -1,4 +1,6 @@
-// Builds the shipped entry: one CommonJS bundle, dist/send-smarthost.cjs.
+// Builds the shipped program: two CommonJS bundles, dist/send-smarthost.cjs
+// (the entry: argv, configuration and the fast submission path, lib/fast.ts)
+// and dist/modes.cjs (everything else, loaded by the entry when needed).
 // CJS, not ESM: an ESM entry costs ~10 ms of start-up (see README, Performance).
 // dns2 is mapped to its packet codec only: its index loads DoH/HTTP servers we never use.
 import { build } from 'esbuild';
@@ -57,8 +59,9 @@ const pinImportMetaUrl = {
 const demo = process.argv.includes('--demo');
 
 await build({
-  entryPoints: ['bin/send-smarthost.ts'],
-  outfile: 'dist/send-smarthost.cjs',
+  entryPoints: { 'send-smarthost': 'bin/send-smarthost.ts', modes: 'bin/modes.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
   bundle: true,
   platform: 'node',
   format: 'cjs',
@@ -67,10 +70,10 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
   plugins: [dns2PacketOnly, nodemailerNoFetch],
-  // a new id per build: bin/send-smarthost uses dist/send-smarthost.cjs.cache only when it names this id
+  // a new id per build: bin/send-smarthost uses dist/<bundle>.cache only when it names this id
   banner: { js: `// build-id: ${randomBytes(16).toString('hex')}` },
 });
-// the V8 code cache of the bundle (build-cache.mjs; README, Performance)
+// the V8 code caches of the bundles (build-cache.mjs; README, Performance)
 const cacheNote = await trainCodeCache();
 if (process.env.BUILD_VERBOSE || /failed|no code cache/.test(cacheNote)) console.warn(`build: ${cacheNote}`);
 

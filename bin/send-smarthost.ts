@@ -1,10 +1,25 @@
 /**
  * The entry point. Compiled by build.mjs into dist/send-smarthost.cjs, which
  * bin/send-smarthost loads. The only place that ends the process.
+ *
+ * Two bundles: this one holds the fast submission path (lib/fast.ts); the
+ * rest of the program is dist/modes.cjs (bin/modes.ts), loaded only when
+ * needed, through the loader bin/send-smarthost provides (with its V8 code
+ * cache), or plain require() when this bundle is run directly.
  */
 import { userInfo } from 'node:os';
-import { basename } from 'node:path';
-import { main } from '../lib/main.js';
+import { basename, join } from 'node:path';
+import { fastMain, type FullMain } from '../lib/fast.js';
+
+type Loader = (name: string) => { main: FullMain };
+const LOADER = Symbol.for('send-smarthost.load');
+
+/** lib/main.ts's main from dist/modes.cjs. */
+function full(): FullMain {
+  const load = (globalThis as Record<symbol, Loader | undefined>)[LOADER];
+  // this file is bundled into dist/, next to modes.cjs; module.require keeps esbuild from bundling it
+  return load ? load('modes.cjs').main : (module.require(join(__dirname, 'modes.cjs')) as { main: FullMain }).main;
+}
 
 /** The submitter's login name (by uid, as sendmail does), for the default sender. */
 function loginName(): string {
@@ -40,22 +55,27 @@ function stdout(): NodeJS.WriteStream {
   return process.stdout;
 }
 
-main(process.argv.slice(2), {
-  // a getter: process.stdin on a pipe loads node:net and the streams, which -bp, -q… never read
-  get stdin() {
-    return process.stdin;
+fastMain(
+  process.argv.slice(2),
+  {
+    // a getter: process.stdin on a pipe loads node:net and the streams, which -bp, -q… never read
+    get stdin() {
+      return process.stdin;
+    },
+    stdinFd: 0,
+    stdout: (t) => void stdout().write(t),
+    stderr: (t) => void process.stderr.write(t),
+    env: process.env,
+    get stderrIsTTY() {
+      return process.stderr.isTTY === true; // a getter for the same reason as stdin
+    },
+    user: loginName(),
+    invokedAs: basename(process.argv[1] ?? 'send-smarthost'),
+    // bin/send-smarthost, which loaded this bundle: run again for the -odb deliverer
+    ...(process.argv[1] ? { self: { node: process.execPath, script: process.argv[1] } } : {}),
   },
-  stdout: (t) => void stdout().write(t),
-  stderr: (t) => void process.stderr.write(t),
-  env: process.env,
-  get stderrIsTTY() {
-    return process.stderr.isTTY === true; // a getter for the same reason as stdin
-  },
-  user: loginName(),
-  invokedAs: basename(process.argv[1] ?? 'send-smarthost'),
-  // bin/send-smarthost, which loaded this bundle: run again for the -odb deliverer
-  ...(process.argv[1] ? { self: { node: process.execPath, script: process.argv[1] } } : {}),
-}).then(
+  full,
+).then(
   (code) => {
     settled = true;
     process.exitCode = code;

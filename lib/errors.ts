@@ -116,3 +116,17 @@ export function describeErrno(err: unknown): string {
       return e?.code ?? String(err);
   }
 }
+
+/**
+ * Tell the caller about an error that ends the run, in one line on `stderr`,
+ * and return its exit status: a SmarthostError's own message and sysexits
+ * code, anything else as an internal error (70).
+ */
+export function reportError(err: unknown, stderr: (text: string) => void): number {
+  if (err instanceof SmarthostError) {
+    stderr(`send-smarthost: ${err.message}\n`);
+    return exitCodeFor(err.kind);
+  }
+  stderr(`send-smarthost: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return EX.SOFTWARE;
+}

@@ -8,24 +8,28 @@
 // (lazily initialised modules in the CJS bundle), so -bp never loads DNS, SMTP or
 // TLS code and -odq loads only what parses, prepares and spools the message.
 import { existsSync, readFile as readFileCb } from 'node:fs';
-import { SmarthostError, exitCodeFor, configError, EX } from './errors.js';
+import { SmarthostError, configError, EX, reportError } from './errors.js';
 import { noTrace, type TraceEvent, type Tracer } from './report/trace.js';
 import { parseArgs, usage } from './submit/cli.js';
-import { loadConfig } from './route/config.js';
+import { invocationConfig } from './route/config.js';
 import { localFqdn } from './submit/hostname.js';
 import { armCrashPoint } from './queue/crash.js';
 import { queueCommandOf } from './queue/command-of.js';
-import type { Config, DeliveryMode, Envelope, Invocation, Outcome } from './types.js';
+import { clockOf } from './queue/clock.js';
+import type { Config, Envelope, Invocation, Outcome } from './types.js';
+import { deliveryMode } from './submit/mode.js';
 import type { AuthLookup } from './route/secrets.js';
 import type { QueueDeps } from './queue/deps.js';
 import type { SessionPool } from './deliver/pool.js';
 import type { RouteCache } from './route/cache.js';
 import type { RouteResolution } from './route/resolve.js';
 
-export const DEFAULT_CONFIG = '/etc/send-smarthost.conf';
+export { DEFAULT_CONFIG_FILE as DEFAULT_CONFIG } from './route/config.js';
 
 export interface Io {
   stdin: NodeJS.ReadableStream;
+  /** Standard input's descriptor, read with read(2) instead of the stream (lib/submit/stdin.ts); absent: the stream. */
+  stdinFd?: number;
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   env: NodeJS.ProcessEnv;
@@ -39,31 +43,35 @@ export interface Io {
   self?: { node: string; script: string };
 }
 
+/**
+ * What the fast submission path (lib/fast.ts) has done already: the
+ * parsed command line, the configuration, and a message it accepted but
+ * could not spool. Each is done once per process.
+ */
+export interface Prepared {
+  inv?: Invocation;
+  config?: Config;
+  accepted?: { envelope: Envelope; data: Buffer };
+}
+
 /** Run send-smarthost with sendmail arguments; resolve to a sysexits code. */
-export async function main(argv: string[], io: Io): Promise<number> {
+export async function main(argv: string[], io: Io, pre?: Prepared): Promise<number> {
   try {
-    return await run(argv, io);
+    return await run(argv, io, pre);
   } catch (err) {
-    if (err instanceof SmarthostError) {
-      io.stderr(`send-smarthost: ${err.message}\n`);
-      return exitCodeFor(err.kind);
-    }
-    io.stderr(`send-smarthost: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    return EX.SOFTWARE;
+    return reportError(err, io.stderr);
   }
 }
 
-async function run(argv: string[], io: Io): Promise<number> {
-  const inv = parseArgs(argv, io.invokedAs);
+async function run(argv: string[], io: Io, pre?: Prepared): Promise<number> {
+  const inv = pre?.inv ?? parseArgs(argv, io.invokedAs);
   if (inv.help) {
     io.stdout(usage());
     return EX.OK;
   }
   armCrashPoint(io.env.SEND_SMARTHOST_TEST_CRASH); // test-only (lib/queue/crash.ts)
 
-  const named = inv.configFile ?? io.env.SEND_SMARTHOST_CONFIG;
-  // a file named with -C or SEND_SMARTHOST_CONFIG must exist; the default one may not
-  const config = await loadConfig(named ?? DEFAULT_CONFIG, { mustExist: named !== undefined });
+  const config = pre?.config ?? (await invocationConfig(inv.configFile ?? io.env.SEND_SMARTHOST_CONFIG));
   if (inv.mode === 'i') return newaliases(config, io);
   const queueCmd = queueCommandOf(inv);
   if (queueCmd !== undefined) {
@@ -77,26 +85,14 @@ async function run(argv: string[], io: Io): Promise<number> {
   const tracer = await tracerFor(inv, io);
 
   const fqdn = localFqdn();
-  const [{ systemAliases }, { applyAliases }, { readAll, prepareMessage }, { finishMessage }] = await Promise.all([
-    import('./submit/aliases-load.js'),
-    import('./submit/alias-expand.js'),
-    import('./submit/message.js'),
-    import('./submit/finish.js'),
-  ]);
-  // node:crypto when needed, not `await import('node:crypto')`: in the CJS bundle that would start Node's ESM loader
-  const { randomBytes } = process.getBuiltinModule('node:crypto');
-  // system_aliases_file, read before any input: a broken file is a configuration error (78)
-  const aliases = await systemAliases(config.systemAliasesFile);
-  const alias = (e: Envelope): Envelope =>
-    applyAliases(e, aliases, { qualifyDomain: config.qualifyDomain ?? fqdn, fqdn, tracer, warn: (w) => io.stderr(`send-smarthost: warning: ${w}\n`) });
-  if (inv.mode === 's') return smtpOnStdio({ inv, config, io, tracer, fqdn }, alias);
-
-  const raw = await readAll(io.stdin);
-  const prepared = prepareMessage(raw, inv, { qualifyDomain: config.qualifyDomain ?? fqdn, user: io.user });
-  // Date, Message-ID, From when missing; CRLF; over-long lines (issue 4, lib/submit/hygiene.ts)
-  const { envelope, data, notes } = finishMessage(prepared, inv, { qualifyDomain: config.qualifyDomain ?? fqdn, fqdn, now: new Date(), random: randomBytes(8) });
-  for (const text of notes) tracer({ type: 'note', text });
-  return submit({ inv, config, io, tracer, fqdn }, alias(envelope), data);
+  const ctx: SubmitContext = { inv, config, io, tracer, fqdn };
+  // a message the fast path (lib/fast.ts) accepted and could not spool: deliver it now
+  if (pre?.accepted) return submit(ctx, pre.accepted.envelope, pre.accepted.data);
+  const [{ acceptor, acceptPiped }, { readStdin }] = await Promise.all([import('./submit/accept.js'), import('./submit/stdin.js')]);
+  const a = await acceptor(config, fqdn, tracer, (w) => io.stderr(`send-smarthost: warning: ${w}\n`));
+  if (inv.mode === 's') return smtpOnStdio(ctx, a.alias);
+  const { envelope, data } = acceptPiped(await readStdin(io), inv, a, io.user, tracer);
+  return submit(ctx, envelope, data);
 }
 
 /** The trace for -d / -v (lib/report/report.ts, loaded only then), or none. */
@@ -129,7 +125,7 @@ async function smtpOnStdio(ctx: SubmitContext, alias: (e: Envelope) => Envelope)
     import('./submit/bs-message.js'),
     import('./submit/finish.js'),
   ]);
-  const { randomBytes } = process.getBuiltinModule('node:crypto');
+  const { randomBytes } = await import('./submit/random.js');
   const outcome = await runSmtpSession({ hostname: fqdn, qualifyDomain, input: io.stdin, write: io.stdout, stderr: io.stderr }, async (m, stderr) => {
     const prepared = prepareSmtpMessage(m.data, m.envelope, inv, { qualifyDomain, user: io.user });
     const { envelope, data, notes } = finishMessage(prepared, inv, { qualifyDomain, fqdn, now: new Date(), random: randomBytes(8) });
@@ -177,30 +173,14 @@ export async function submit(ctx: SubmitContext, envelope: Envelope, data: Buffe
 }
 
 /**
- * The delivery mode of a submission: the last -odX, else delivery_mode,
- * except that background delivery becomes interactive when the caller is to
- * watch it (-v, -d), when nothing may be queued (--no-queue,
- * queue_deferred = false), or when this program cannot be started again
- * (in-process callers).
- */
-export function deliveryMode(inv: Invocation, config: Config, canDetach = true): DeliveryMode {
-  const mode = inv.deliveryMode ?? (config.deliveryMode === 'b' && (inv.verbose || inv.debug) ? 'i' : config.deliveryMode);
-  if (mode === 'b' && (inv.noQueue || !config.queueDeferred || !canDetach)) return 'i';
-  return mode;
-}
-
-/**
  * The queue's dependencies for this invocation: the delivery (send below),
  * the main log (log_file_path, falling back to stderr), the clock
- * (SEND_SMARTHOST_TEST_NOW: test-only, `+seconds` ahead of the real clock
- * or an absolute time in ms).
+ * (lib/queue/clock.ts).
  */
 async function wireQueue(ctx: SubmitContext): Promise<QueueDeps> {
   const { queueDeps } = await import('./queue/wiring.js');
   const { config, io, tracer, fqdn } = ctx;
-  const testNow = io.env.SEND_SMARTHOST_TEST_NOW;
-  const skew = testNow === undefined || testNow === '' ? 0 : testNow.startsWith('+') ? Number(testNow.slice(1)) * 1000 : Number(testNow) - Date.now();
-  const now = (): number => Date.now() + (Number.isFinite(skew) ? skew : 0);
+  const now = clockOf(io.env);
   const share: RunShare = {};
   return queueDeps({
     config,
@@ -220,18 +200,11 @@ async function wireQueue(ctx: SubmitContext): Promise<QueueDeps> {
   });
 }
 
-/**
- * Start `send-smarthost --deliver-drop <id>` detached (the -odb deliverer):
- * the same node and entry script, the same configuration file (made
- * absolute: the child runs in /), the same environment.
- */
+/** Start the -odb deliverer of drop file `id` (lib/queue/detach.ts). */
 async function startDeliverer(ctx: SubmitContext, id: string): Promise<void> {
   const { io, inv } = ctx;
-  const { spawnDetached } = await import('./queue/detach.js');
-  const { resolve } = process.getBuiltinModule('node:path');
-  const named = inv.configFile ?? io.env.SEND_SMARTHOST_CONFIG;
-  const args = [io.self!.script, ...(named !== undefined ? ['-C', resolve(named)] : []), '--deliver-drop', id];
-  spawnDetached(io.self!.node, args, io.env, (err) => io.stderr(`send-smarthost: the background delivery of ${id} did not start (${err.message}): the next queue run delivers it\n`));
+  const { startDropDeliverer } = await import('./queue/detach.js');
+  startDropDeliverer(io.self!, inv.configFile ?? io.env.SEND_SMARTHOST_CONFIG, id, io.env, io.stderr);
 }
 
 /** Credentials and client certificate, read once per process (a queue run sends many messages). */

@@ -1,6 +1,7 @@
 /**
- * bin/send-smarthost compiles the bundle with dist/send-smarthost.cjs.cache
- * (README, Performance). Whatever that file holds — the right cache, one
+ * bin/send-smarthost compiles each bundle (dist/send-smarthost.cjs, the
+ * entry, and dist/modes.cjs) with its dist/<bundle>.cache (README,
+ * Performance). Whatever that file holds — the right cache, one
  * from another build, garbage after the right id, or nothing — the program
  * must behave the same: V8 refuses a bad cache and the bundle is compiled
  * from source. Runs copies of bin/ and dist/ in a temporary directory.
@@ -13,17 +14,21 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const bundle = join(root, 'dist/send-smarthost.cjs');
-const cache = `${bundle}.cache`;
 
-function install(cacheBytes: Buffer | undefined): string {
+const BUNDLES = ['send-smarthost.cjs', 'modes.cjs'];
+
+/** A copy of bin/ and dist/; `caches` turns each bundle's good cache into what is installed (undefined: none). */
+function install(caches: (good: Buffer) => Buffer | undefined): string {
   const dir = mkdtempSync(join(tmpdir(), 'send-smarthost-cache-test-'));
   mkdirSync(join(dir, 'bin'));
   mkdirSync(join(dir, 'dist'));
   copyFileSync(join(root, 'bin/send-smarthost'), join(dir, 'bin/send-smarthost'));
   copyFileSync(join(root, 'bin/package.json'), join(dir, 'bin/package.json'));
-  copyFileSync(bundle, join(dir, 'dist/send-smarthost.cjs'));
-  if (cacheBytes) writeFileSync(join(dir, 'dist/send-smarthost.cjs.cache'), cacheBytes);
+  for (const b of BUNDLES) {
+    copyFileSync(join(root, 'dist', b), join(dir, 'dist', b));
+    const bytes = caches(readFileSync(join(root, 'dist', `${b}.cache`)));
+    if (bytes) writeFileSync(join(dir, 'dist', `${b}.cache`), bytes);
+  }
   return dir;
 }
 
@@ -32,28 +37,30 @@ function run(dir: string, args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-t.test('the build writes a cache that names the bundle\'s build id', async (t) => {
-  const id = /^\/\/ build-id: ([0-9a-f]{32})\n/.exec(readFileSync(bundle, 'utf8'))?.[1];
-  t.ok(id, 'the bundle starts with its build id');
-  t.ok(existsSync(cache), 'dist/send-smarthost.cjs.cache exists');
-  t.equal(readFileSync(cache).toString('latin1', 0, 32), id, 'the cache starts with the same id');
+t.test('the build writes a cache per bundle that names the bundle\'s build id', async (t) => {
+  for (const b of BUNDLES) {
+    const id = /^\/\/ build-id: ([0-9a-f]{32})\n/.exec(readFileSync(join(root, 'dist', b), 'utf8'))?.[1];
+    t.ok(id, `${b} starts with its build id`);
+    t.ok(existsSync(join(root, 'dist', `${b}.cache`)), `dist/${b}.cache exists`);
+    t.equal(readFileSync(join(root, 'dist', `${b}.cache`)).toString('latin1', 0, 32), id, 'the cache starts with the same id');
+  }
 });
 
 t.test('same behaviour with the cache, a foreign one, a damaged one, or none', async (t) => {
-  const good = readFileSync(cache);
-  const foreign = Buffer.concat([Buffer.from('0'.repeat(32), 'latin1'), good.subarray(32)]);
-  const damaged = Buffer.concat([good.subarray(0, 32), Buffer.from('not a V8 code cache at all')]);
-  const cases: [string, Buffer | undefined][] = [
-    ['the build\'s cache', good],
-    ['a cache of another build', foreign],
-    ['garbage after the right id', damaged],
-    ['no cache', undefined],
+  const cases: [string, (good: Buffer) => Buffer | undefined][] = [
+    ['the build\'s cache', (good) => good],
+    ['a cache of another build', (good) => Buffer.concat([Buffer.from('0'.repeat(32), 'latin1'), good.subarray(32)])],
+    ['garbage after the right id', (good) => Buffer.concat([good.subarray(0, 32), Buffer.from('not a V8 code cache at all')])],
+    ['no cache', () => undefined],
   ];
-  const want = run(install(undefined), ['--help']);
+  const want = run(install(() => undefined), ['--help']);
   t.equal(want.code, 0);
   t.match(want.stdout, /^usage: send-smarthost/);
   for (const [name, bytes] of cases) {
     const dir = install(bytes);
+    // a mode of the second bundle, loaded by the entry
+    const bpc = run(dir, ['-C', '/dev/null', '-bpc']);
+    t.equal(bpc.code, 0, `${name}: -bpc (dist/modes.cjs) runs: ${bpc.stderr}`);
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));
     const help = run(dir, ['--help']);
     t.same(help, want, `${name}: --help`);

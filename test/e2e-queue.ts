@@ -58,17 +58,23 @@ t.test('-odq queues without trying; -v says why; --no-queue keeps exit 75', asyn
   const odq = await run(['-C', e.conf, '-odq', 'admin@example.test'], { input: message(2) });
   t.equal(odq.code, 0);
   t.equal(e.smtp.sessions.length, 0, 'no connection');
-  t.equal(e.queued().length, 1);
+  t.equal(e.drops().length, 1, 'one drop file in incoming/ (the next queue run moves it)');
+  const [dropped] = e.drops();
+  const listed = await run(['-C', e.conf, '-bp']);
+  t.match(listed.stdout, new RegExp(`^ 0m +\\d+ ${dropped} <root@example\\.test>\\n {10}admin@example\\.test\\n\\n$`), '-bp lists it like a queued message');
+  t.equal((await run(['-C', e.conf, '-bpc'])).stdout, '1\n');
   const v = await run(['-C', e.conf, '-v', 'admin@example.test'], { input: message(3) });
   t.equal(v.code, 0);
   t.match(v.stderr, /message \S+ queued for <admin@example\.test>: .*451 later/);
   const nq = await run(['-C', e.conf, '--no-queue', 'admin@example.test'], { input: message(4) });
   t.equal(nq.code, 75);
   t.match(nq.stderr, /deferred \(temporary failure; not delivered\)/);
-  t.equal(e.queued().length, 2, '--no-queue spooled nothing');
-  const rm = await run(['-C', e.conf, '-Mrm', ...e.queued()]);
+  t.equal(e.queued().length + e.drops().length, 2, '--no-queue spooled nothing');
+  const rm = await run(['-C', e.conf, '-Mrm', ...e.queued(), ...e.drops()]);
   t.equal(rm.code, 0, rm.stderr);
   t.same(e.input(), []);
+  t.same(readdirSync(join(e.spool, 'incoming')), [], '-Mrm removes a drop file too');
+  t.match(e.mainlog(), new RegExp(`${dropped} removed by \\S+\\n.*${dropped} Completed`));
   t.match(e.mainlog(), /removed by \S+\n.*Completed/);
   const missing = await run(['-C', e.conf, '-M', '1aaaaa-000000-00']);
   t.equal(missing.code, 66);
@@ -95,20 +101,23 @@ t.test('a spool that cannot be written: exit 75, the caller keeps the message', 
 });
 
 t.test('crash safety: SIGKILL at every step of a submission', async (t) => {
-  const points = ['D:before-tmp', 'D:after-tmp', 'D:after-rename', 'H:before-tmp', 'H:after-tmp', 'H:after-rename'];
   let answer: string | undefined;
   const e = await setup(t, dns, { onRcpt: () => answer });
   let queuedTotal = 0;
-  for (const deferred of [false, true]) {
+  // a deferral is queued in input/ (-D, then -H); -odq writes one drop file
+  const steps: [string, string[], string[], string][] = [
+    ['deferred', ['admin@example.test'], ['D:before-tmp', 'D:after-tmp', 'D:after-rename', 'H:before-tmp', 'H:after-tmp', 'H:after-rename'], 'H:after-rename'],
+    ['-odq', ['-odq', 'admin@example.test'], ['drop:before-tmp', 'drop:after-tmp', 'drop:after-rename'], 'drop:after-rename'],
+  ];
+  for (const [what, args, points, safe] of steps) {
     for (const point of points) {
-      await t.test(`${deferred ? 'deferred' : '-odq'}: ${point}`, async (t) => {
-        answer = deferred ? '451 later' : undefined;
-        const args = deferred ? ['admin@example.test'] : ['-odq', 'admin@example.test'];
-        const before = e.queued().length;
+      await t.test(`${what}: ${point}`, async (t) => {
+        answer = what === 'deferred' ? '451 later' : undefined;
+        const before = e.queued().length + e.drops().length;
         const r = await run(['-C', e.conf, ...args], { input: message(point), env: { SEND_SMARTHOST_TEST_CRASH: point } });
         t.equal(r.signal, 'SIGKILL', 'the process died there: the caller did not get exit 0 and keeps the message');
-        const queued = e.queued().length - before;
-        t.equal(queued, point === 'H:after-rename' ? 1 : 0, 'queued exactly when the -H is in place');
+        const queued = e.queued().length + e.drops().length - before;
+        t.equal(queued, point === safe ? 1 : 0, `queued exactly when the ${what === 'deferred' ? '-H' : 'drop file'} is in place`);
         t.equal(e.smtp.messages.length, 0, 'nothing half-delivered');
         queuedTotal += queued;
       });
@@ -123,6 +132,7 @@ t.test('crash safety: SIGKILL at every step of a submission', async (t) => {
     t.equal(e.smtp.messages.length, queuedTotal, 'each queued message delivered once');
     t.same(e.input(), [], 'no data file, header, lock or temporary file left');
     t.same(readdirSync(join(e.spool, 'tmp')), []);
+    t.same(readdirSync(join(e.spool, 'incoming')), [], 'nor a half-written drop file');
   });
   await t.test('mid-DATA (killed by the server side): not delivered, not acknowledged', async (t) => {
     let pid = 0;
@@ -202,7 +212,7 @@ t.test('two queue runners at once: every message delivered exactly once', async 
   const e = await setup(t, dns, {});
   const N = 8;
   for (let i = 0; i < N; i++) t.equal((await run(['-C', e.conf, '-odq', 'admin@example.test'], { input: message(`c${i}`) })).code, 0);
-  t.equal(e.queued().length, N);
+  t.equal(e.drops().length, N, 'all in incoming/: both runners move drop files (each under its claim) and deliver');
   const [a, b] = await Promise.all([run(['-C', e.conf, '-qf']), run(['-C', e.conf, '-qf'])]);
   t.equal(a.code, 0, a.stderr);
   t.equal(b.code, 0, b.stderr);
@@ -280,7 +290,7 @@ t.test('unprivileged submitter: drop file 0600, private, delivered by a root que
   const nq = await run(['-C', e.conf, '-q'], { as: 'nobody' });
   t.not(nq.code, 0, 'nobody cannot run the queue');
   const bp = await run(['-C', e.conf, '-bp']);
-  t.match(bp.stdout, /2 submitted messages waiting/);
+  for (const d of drops) t.match(bp.stdout, new RegExp(` ${d} <(nobody|daemon)@example\\.test>`), 'root lists the drop files');
   const q = await run(['-C', e.conf, '-qf'], { env: LATER });
   t.equal(q.code, 0, q.stderr);
   t.same(readdirSync(incoming), [], 'drops moved');

@@ -9,6 +9,7 @@ import { listMessages, readHeader, initSpool } from './spool.js';
 import { formatListing } from './listing.js';
 import { removeMessages, runQueue } from './queue.js';
 import { deliverDrop } from './background.js';
+import { peekDrops } from './drop.js';
 import type { QueueDeps } from './deps.js';
 import type { SpoolHeader } from './header.js';
 import { isMessageId } from './ids.js';
@@ -51,15 +52,22 @@ function waitingDrops(deps: QueueDeps): number {
   }
 }
 
+/** Messages submitted with -odq or -odb that no queue run or deliverer has moved into input/ yet. */
+function dropHeaders(deps: QueueDeps): SpoolHeader[] {
+  return peekDrops(deps.spool) ?? [];
+}
+
 export async function queueCommand(o: QueueCommandOptions, deps: QueueDeps): Promise<number> {
   switch (o.command) {
     case 'init':
       for (const line of initSpool(deps.spool)) o.out(`${line}\n`);
       return EX.OK;
     case 'list': {
-      o.out(formatListing(headers(deps), deps.now()));
-      const drops = waitingDrops(deps);
-      if (drops > 0) o.out(`${drops} submitted message${drops === 1 ? '' : 's'} waiting in ${deps.spool.incoming} (moved into the queue by the next queue run)\n`);
+      // drop files are listed like queued messages (they are, as far as the submitter knows)
+      const drops = dropHeaders(deps);
+      o.out(formatListing([...headers(deps), ...drops], deps.now()));
+      const unlisted = waitingDrops(deps) - drops.length;
+      if (unlisted > 0) o.out(`${unlisted} submitted message${unlisted === 1 ? '' : 's'} waiting in ${deps.spool.incoming} (moved into the queue by the next queue run)\n`);
       return EX.OK;
     }
     case 'count':

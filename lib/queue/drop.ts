@@ -14,7 +14,7 @@
  * file's OWNER uid as the submitter (never what the file says), and moves the
  * message into input/ with the usual atomic writes before unlinking the drop.
  */
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readdirSync, readSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { SmarthostError } from '../errors.js';
 import { fsyncDir, writeFileAtomic } from './atomic.js';
@@ -58,62 +58,42 @@ function readAllFd(fd: number, size: number): Buffer {
   return buf.subarray(0, off);
 }
 
-export interface DropResult {
-  /** Messages moved into input/ (their ids may differ from the drop names). */
-  accepted: SpoolHeader[];
-  /** One line per drop file that was refused or failed. */
-  problems: string[];
-}
-
 export interface DropDeps {
   now: number;
   /** Login name of a uid (for the log and dead.letter); a numeric string when unknown. */
   userName: (uid: number) => string;
   /** A fresh message id, for a drop whose id is already used in input/. */
   newId: () => string;
-  lock: LockDeps;
 }
 
 /**
- * Move drop files into the queue. Only names shaped like message ids are
- * taken; temporary files older than a day are removed.
+ * The drop files waiting in incoming/, by id (names shaped like message ids;
+ * claims and temporary files are not), oldest name first. Temporary files
+ * older than a day (a submitter killed while writing) are removed. Empty
+ * when the directory cannot be read (not the spool owner, no spool).
  */
-export function acceptDrops(l: SpoolLayout, deps: DropDeps): DropResult {
-  const out: DropResult = { accepted: [], problems: [] };
+export function listDrops(l: SpoolLayout, now: number): string[] {
   let names: string[];
   try {
     names = readdirSync(l.incoming);
   } catch {
-    return out; // no drop directory, or not ours to read
+    return [];
   }
+  const ids: string[] = [];
   for (const name of names) {
-    const path = join(l.incoming, name);
-    if (!isMessageId(name)) {
-      try {
-        if (deps.now - statSync(path).mtimeMs > ORPHAN_AGE) unlinkSync(path);
-      } catch {
-        /* gone */
-      }
+    if (isMessageId(name)) {
+      ids.push(name);
       continue;
     }
-    acceptDrop(l, name, deps, out);
+    const path = join(l.incoming, name);
+    try {
+      // a claim (<id>-L) is only that old when its process is long gone; lockMessage handles a younger stale one
+      if (now - statSync(path).mtimeMs > ORPHAN_AGE) unlinkSync(path);
+    } catch {
+      /* gone */
+    }
   }
-  return out;
-}
-
-/**
- * Move the drop file `incoming/<name>` into input/ under its claim lock
- * (`incoming/<name>-L`, {@link claimDrop}); nothing when another process
- * holds the claim (a background deliverer, another runner).
- */
-export function acceptDrop(l: SpoolLayout, name: string, deps: DropDeps, out: DropResult): void {
-  const claim = claimDrop(l, name, deps.lock);
-  if (!claim) return;
-  try {
-    acceptOne(l, name, join(l.incoming, name), deps, out);
-  } finally {
-    claim.release();
-  }
+  return ids.sort();
 }
 
 /**
@@ -140,6 +120,60 @@ export function claimDrop(l: SpoolLayout, name: string, lock: LockDeps): Lock | 
     /* no claim yet */
   }
   return lockMessage(l.incoming, name, lock);
+}
+
+/**
+ * The envelopes of the drop files in incoming/ for -bp (the spool owner can
+ * list the directory; anyone else gets undefined). A file that cannot be
+ * read safely or parsed is left out: the queue run that moves it reports it.
+ */
+export function peekDrops(l: SpoolLayout): SpoolHeader[] | undefined {
+  let names: string[];
+  try {
+    names = readdirSync(l.incoming);
+  } catch {
+    return undefined;
+  }
+  const out: SpoolHeader[] = [];
+  for (const name of names.filter(isMessageId)) {
+    const path = join(l.incoming, name);
+    let fd: number;
+    try {
+      fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    } catch {
+      continue;
+    }
+    try {
+      const st = fstatSync(fd);
+      if (!st.isFile() || st.nlink !== 1) continue;
+      const head = Buffer.alloc(Math.min(st.size, MAX_ENVELOPE + 1));
+      const n = readSync(fd, head, 0, head.length, 0);
+      const nl = head.subarray(0, n).indexOf(0x0a);
+      if (nl < 0) continue;
+      const h = validateHeader(JSON.parse(head.subarray(0, nl).toString('utf8')), path);
+      out.push({ ...h, id: name, size: st.size - nl - 1, frozen: undefined });
+    } catch {
+      /* damaged: reported by the queue run that moves it */
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return out;
+}
+
+/** -Mrm of a message still in incoming/ (listed by -bp, not yet moved): remove its drop file under its claim. */
+export function removeDrop(l: SpoolLayout, id: string, lock: LockDeps): 'removed' | 'locked' | 'missing' {
+  if (!isMessageId(id) || !existsSync(join(l.incoming, id))) return 'missing';
+  const claim = claimDrop(l, id, lock);
+  if (!claim) return 'locked';
+  try {
+    unlinkSync(join(l.incoming, id));
+    return 'removed';
+  } catch {
+    return 'missing';
+  } finally {
+    claim.release();
+  }
 }
 
 /** A drop file as read: its validated envelope, its data, and the uid that owns it (the submitter). */
@@ -178,19 +212,32 @@ export function readDrop(path: string): ReadDrop | undefined {
 }
 
 /**
+ * The header a drop file is queued and delivered with: its id is the file's
+ * name and its submitter the file's owner, whatever the file says; retry
+ * state may come from the file (the submitter's background deliverer wrote
+ * it), a freeze or a bounce flag never does.
+ */
+export function dropHeader(name: string, drop: ReadDrop, deps: Pick<DropDeps, 'now' | 'userName'>): SpoolHeader {
+  const { header, data, uid } = drop;
+  const submitter: Submitter = { uid, user: deps.userName(uid) };
+  return { ...header, id: name, size: data.length, submitter, arrival: Math.min(header.arrival, deps.now), frozen: undefined, bounce: false };
+}
+
+/** Whether a queued message in input/ has this id (a drop moved by a run that crashed before the unlink, or an id clash). */
+export const queuedAlready = (l: SpoolLayout, id: string): boolean => readHeader(l, id) !== undefined;
+
+/**
  * Move a read drop into input/ (the spool owner only): the owner's uid is
  * the submitter, whatever the file says. Returns the header as queued (a
  * new id when its own is taken), or undefined when an earlier run that
  * crashed before the unlink had queued it already. The drop file is removed.
  */
-export function queueDrop(l: SpoolLayout, name: string, drop: ReadDrop, deps: Pick<DropDeps, 'now' | 'userName' | 'newId'>): SpoolHeader | undefined {
-  const { header, data, uid } = drop;
-  const submitter: Submitter = { uid, user: deps.userName(uid) };
+export function queueDrop(l: SpoolLayout, name: string, drop: ReadDrop, deps: DropDeps): SpoolHeader | undefined {
+  const { data } = drop;
   let h: SpoolHeader | undefined;
   // a queued message with this id and the same data: moved by an earlier run that crashed before the unlink
   if (!sameMessage(l, name, data)) {
-    // retry state may come from the drop (its background deliverer wrote it); a freeze or a bounce flag never does
-    h = { ...header, id: name, size: data.length, submitter, arrival: Math.min(header.arrival, deps.now), frozen: undefined, bounce: false };
+    h = dropHeader(name, drop, deps);
     try {
       storeMessage(l, h, data);
     } catch (err) {
@@ -202,17 +249,6 @@ export function queueDrop(l: SpoolLayout, name: string, drop: ReadDrop, deps: Pi
   unlinkSync(join(l.incoming, name));
   fsyncDir(l.incoming);
   return h;
-}
-
-function acceptOne(l: SpoolLayout, name: string, path: string, deps: DropDeps, out: DropResult): void {
-  try {
-    const drop = readDrop(path);
-    if (!drop) return; // moved by another runner meanwhile
-    const h = queueDrop(l, name, drop, deps);
-    if (h) out.accepted.push(h);
-  } catch (err) {
-    out.problems.push(err instanceof Error && err.message.startsWith(path) ? err.message : `${path}: ${err instanceof Error ? err.message : String(err)}`);
-  }
 }
 
 /** Whether message `id` is queued with exactly `data`. */

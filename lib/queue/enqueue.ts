@@ -13,11 +13,13 @@ import type { SpoolHeader } from './header.js';
 export type Placement = 'input' | 'drop';
 
 /**
- * Store `h` (with `data`) in the spool; returns where it went.
+ * Store `h` (with `data`) in the spool; returns where it went. `asDrop`:
+ * as a drop file whoever the caller is (-odq, -odb: one file to fsync, not
+ * two; lib/queue/spool-submit.ts).
  * @throws SmarthostError E_IO kind 'temp' (exit 75: the caller keeps the message)
  *   saying why the spool cannot be written.
  */
-export function enqueue(l: SpoolLayout, h: SpoolHeader, data: Buffer, newId: () => string): Placement {
+export function enqueue(l: SpoolLayout, h: SpoolHeader, data: Buffer, newId: () => string, opts: { asDrop?: boolean } = {}): Placement {
   let access = spoolAccess(l);
   if (access.how === 'none' && process.getuid?.() === 0 && !existsSync(l.root)) {
     // root creates a missing spool on first use, as Exim does (unprivileged users need --init-spool first)
@@ -29,11 +31,12 @@ export function enqueue(l: SpoolLayout, h: SpoolHeader, data: Buffer, newId: () 
     }
   }
   if (access.how === 'none') throw new SmarthostError('E_IO', 'temp', `${access.reason}; message not queued`);
+  const how = opts.asDrop ? 'drop' : access.how;
   for (let i = 0; i < 5; i++) {
     try {
-      if (access.how === 'direct') storeMessage(l, h, data);
+      if (how === 'direct') storeMessage(l, h, data);
       else writeDrop(l, h, data);
-      return access.how === 'direct' ? 'input' : 'drop';
+      return how === 'direct' ? 'input' : 'drop';
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') {

@@ -1,14 +1,17 @@
 /**
- * Queue runs (-q, -qf, -M) and removals (-Mrm). A run first moves drop files
- * into input/ and clears day-old debris, then tries every due message in
- * arrival order under its per-message lock (so concurrent runners and
- * submissions never deliver one message twice), skipping frozen ones and,
- * through the retry hints, hosts that failed recently. Bounces created on
- * the way are delivered in the same run.
+ * Queue runs (-q, -qf, -M) and removals (-Mrm). A run first clears day-old
+ * debris, then tries every due message in arrival order under its
+ * per-message lock (so concurrent runners and submissions never deliver one
+ * message twice), skipping frozen ones and, through the retry hints, hosts
+ * that failed recently; then the drop files in incoming/, each under its
+ * claim, delivered from the file (run-drop.ts). Bounces created on the way
+ * are delivered in the same run.
  */
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { SmarthostError } from '../errors.js';
-import { acceptDrops } from './drop.js';
+import { listDrops, queuedAlready, removeDrop } from './drop.js';
+import { processDrop } from './run-drop.js';
 import { isMessageId } from './ids.js';
 import { cleanLockTemplates, lockMessage, lockTemplate } from './lock.js';
 import { processMessage, type ProcessResult } from './process.js';
@@ -47,13 +50,15 @@ export async function runQueue(opts: RunOptions, deps: QueueDeps): Promise<RunSu
   if (spoolAccess(l).how !== 'direct') {
     throw new SmarthostError('E_IO', 'io', `cannot run the queue: ${l.input} is not writable by this user (run as root or the spool owner; see send-smarthost --init-spool)`);
   }
-  const drops = acceptDrops(l, { now: deps.now(), userName: deps.userName, newId: deps.newId, lock: deps.lock });
-  for (const h of drops.accepted) deps.log.arrival(h);
-  for (const p of drops.problems) deps.say(`drop file refused: ${p}`);
+  const drops = listDrops(l, deps.now());
   for (const p of [...cleanOrphans(l, deps.now()), ...cleanLockTemplates(l.input, deps.lock)]) deps.trace(`removed stale ${p}`);
 
   const summary: RunSummary = { results: {}, missing: [] };
-  const todo = opts.ids ?? listMessages(l);
+  // queued messages first (they are older), then the drop files (-odq, -odb, unprivileged submitters);
+  // -M ids: the queued message of that id, else its drop file
+  const todo: Todo[] = opts.ids
+    ? opts.ids.map((id) => ({ id, drop: isMessageId(id) && !queuedAlready(l, id) && existsSync(join(l.incoming, id)) }))
+    : [...listMessages(l).map((id) => ({ id, drop: false })), ...drops.map((id) => ({ id, drop: true }))];
   const single = opts.ids !== undefined;
   const flags = single ? '-M' : opts.force ? '-qf' : undefined;
   deps.log.queueRun('Start', flags);
@@ -63,7 +68,11 @@ export async function runQueue(opts: RunOptions, deps: QueueDeps): Promise<RunSu
   try {
     // one connection per host for the whole run (each message still its own transaction and spool update)
     if (todo.length > 0) endSharing = await deps.shareConnections?.();
-    await runEach(todo, single, opts, runDeps(deps, template.deps, later), summary);
+    const run = runDeps(deps, template.deps, later);
+    await runEach(todo.filter((m) => !m.drop), single, opts, run, summary);
+    // the input/ locks released in the background are gone before a drop file of the same id is taken up
+    await later.drain();
+    await runEach(todo.filter((m) => m.drop), single, opts, run, summary);
   } finally {
     await later.drain();
     template.remove();
@@ -85,15 +94,22 @@ const runDeps = (deps: QueueDeps, lock: QueueDeps['lock'], later: Later): QueueD
   hints: deps.hints ?? runHintStore(deps.spool.db),
 });
 
-async function runEach(todo: string[], single: boolean, opts: RunOptions, deps: QueueDeps, summary: RunSummary): Promise<void> {
-  for (const id of todo) {
+/** A message of input/, or a drop file in incoming/ (delivered from there: run-drop.ts). */
+interface Todo {
+  id: string;
+  drop: boolean;
+}
+
+async function runEach(todo: Todo[], single: boolean, opts: RunOptions, deps: QueueDeps, summary: RunSummary): Promise<void> {
+  for (const { id, drop } of todo) {
     if (!isMessageId(id)) {
       summary.missing.push(id);
       continue;
     }
     let r: ProcessResult;
+    const forced = opts.force || single;
     try {
-      r = await processMessage(id, deps, { forced: opts.force || single, thaw: single, by: opts.by });
+      r = drop ? await processDrop(id, deps, { forced }) : await processMessage(id, deps, { forced, thaw: single, by: opts.by });
     } catch (err) {
       // a damaged or unreadable message must not stop the run for the others
       if (!(err instanceof SmarthostError) || err.code !== 'E_IO') throw err;
@@ -131,7 +147,13 @@ export function removeMessages(ids: string[], deps: QueueDeps, by: string): { re
     }
     try {
       if (!readHeader(deps.spool, id)) {
-        out.missing.push(id);
+        // submitted with -odq or -odb and not moved into input/ yet (-bp lists those too)
+        const drop = removeDrop(deps.spool, id, deps.lock);
+        if (drop === 'removed') {
+          deps.log.note(id, `removed by ${by}`);
+          deps.log.completed(id);
+          out.removed.push(id);
+        } else out[drop].push(id);
         continue;
       }
       removeMessage(deps.spool, id);

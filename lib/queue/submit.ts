@@ -16,7 +16,7 @@ import { EX, SmarthostError } from '../errors.js';
 import { summarize } from '../report/summary.js';
 import { attemptDelivery } from './attempt.js';
 import { enqueue } from './enqueue.js';
-import { spoolForBackground } from './background.js';
+import { spoolSubmission } from './spool-submit.js';
 import { reportFailures } from './failures.js';
 import { newHeader, type SpoolHeader, type Submitter } from './header.js';
 import { processMessage } from './process.js';
@@ -47,32 +47,11 @@ export interface SubmitResult {
 export async function submitMessage(envelope: Envelope, data: Buffer, opts: SubmitOptions, deps: QueueDeps): Promise<SubmitResult> {
   const h: SpoolHeader = newHeader(deps.newId(), envelope.sender, envelope.recipients, data.length, deps.now(), opts.submitter);
   if (envelope.dsn) h.dsn = envelope.dsn;
+  if (opts.queueOnly || opts.background) {
+    const code = await spoolSubmission(h, data, opts.queueOnly ? 'q' : 'b', opts.verbose, { ...deps, arrived: (a) => deps.log.arrival(a) });
+    if (code !== undefined) return { code, id: h.id };
+  }
   deps.log.arrival(h);
-  if (opts.background && deps.startDeliverer) {
-    // the caller's exit status means "safely spooled", as with -odq; a spool that cannot be written means deliver now
-    let spooled = true;
-    try {
-      spoolForBackground(deps.spool, h, data, deps.newId);
-    } catch (err) {
-      spooled = false;
-      (opts.verbose ? deps.say : deps.trace)(`${err instanceof Error ? err.message : String(err)}: delivering now instead (-odi)`);
-    }
-    if (spooled) {
-      try {
-        await deps.startDeliverer(h.id);
-        if (opts.verbose) deps.say(`message ${h.id} spooled; delivering in the background (-odb)`);
-      } catch (err) {
-        deps.say(`message ${h.id} spooled, but the background delivery could not start (${err instanceof Error ? err.message : String(err)}): the next queue run delivers it`);
-      }
-      return { code: EX.OK, id: h.id };
-    }
-  }
-  if (opts.queueOnly) {
-    const where = queue(h, data, deps);
-    if (where === undefined) return { code: EX.TEMPFAIL, id: h.id };
-    deps.trace(`message ${h.id} queued (-odq)${where === 'drop' ? ' in the drop directory' : ''}`);
-    return { code: EX.OK, id: h.id };
-  }
 
   const res = await attemptDelivery(h, data, deps, false);
   const mode = opts.errorMode;

@@ -20,7 +20,7 @@
  * parseConfig is pure; loadConfig only reads the file.
  */
 
-import { readFile } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { isIP } from './ip.js';
 import { isAbsolute } from 'node:path';
 import { configError, describeErrno, SmarthostError } from '../errors.js';
@@ -34,6 +34,15 @@ import { checkConfigSecrets } from './secrets.js';
 
 /** The default configuration file. */
 export const DEFAULT_CONFIG_FILE = '/etc/send-smarthost.conf';
+
+/**
+ * The configuration of an invocation: the file named with -C or
+ * SEND_SMARTHOST_CONFIG, which must exist, else the default one, which may
+ * not (the defaults then apply).
+ */
+export function invocationConfig(named: string | undefined): Promise<Config> {
+  return loadConfig(named ?? DEFAULT_CONFIG_FILE, { mustExist: named !== undefined });
+}
 
 /** The default spool (spool_directory); see lib/queue/spool.ts for its layout. */
 export const DEFAULT_SPOOL_DIRECTORY = '/var/spool/send-smarthost';
@@ -291,8 +300,8 @@ export function parseConfig(text: string, file: string): Config {
 export async function loadConfig(path: string, opts: { mustExist: boolean } = { mustExist: true }): Promise<Config> {
   let text: string;
   try {
-    // node:fs, not node:fs/promises: that one loads readline and more, start-up time on every path
-    text = await new Promise<string>((resolve, reject) => readFile(path, 'utf8', (err, t) => (err ? reject(err) : resolve(t))));
+    // readFileSync: node:fs/promises loads readline and more, and readFile its own context module: start-up time on every path
+    text = readFileSync(path, 'utf8');
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ENOENT' && !opts.mustExist) return defaultConfig(path);

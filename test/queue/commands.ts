@@ -1,4 +1,5 @@
 import t from 'tap';
+import { writeFileSync } from 'node:fs';
 import { fakeQueue } from '../../fixtures/queue/fake-deps.js';
 import { queueCommand, queueCommandOf } from '../../lib/queue/commands.js';
 import { submitMessage } from '../../lib/queue/submit.js';
@@ -27,10 +28,17 @@ t.test('list and count, with drops waiting; empty prints nothing', async (t) => 
   await submitMessage({ sender: 'a@x.test', recipients: ['b@y.test'] }, Buffer.from('x'), { queueOnly: true, queueDeferred: true, errorMode: 'p', verbose: false, submitter: { uid: 0, user: 'root' } }, q.deps);
   writeDrop(q.deps.spool, newHeader('1jiFk5-0006UE-9S', 'c@x.test', ['d@y.test'], 1, q.clock.now, { uid: 0, user: 'root' }), Buffer.from('y'));
   await queueCommand({ ...o, command: 'list' }, q.deps);
-  t.match(out, /^ 0m +1 \S+ <a@x.test>\n {10}b@y.test\n\n1 submitted message waiting in .*incoming/);
+  // -odq writes a drop file too: both are listed like queued messages
+  t.match(out, /(^|\n\n) 0m +1 \S+ <a@x.test>\n {10}b@y.test\n\n/);
+  t.match(out, /(^|\n\n) 0m +1 1jiFk5-0006UE-9S <c@x.test>\n {10}d@y.test\n\n/);
+  t.notMatch(out, /waiting/, 'every drop file listed');
+  writeFileSync(`${q.deps.spool.incoming}/1jiFk5-0006UE-9T`, 'not an envelope');
+  out = '';
+  await queueCommand({ ...o, command: 'list' }, q.deps);
+  t.match(out, /\n\n1 submitted message waiting in .*incoming \(moved into the queue by the next queue run\)\n$/, 'one that cannot be read is counted');
   out = '';
   await queueCommand({ ...o, command: 'count' }, q.deps);
-  t.equal(out, '2\n');
+  t.equal(out, '3\n');
   t.equal(await queueCommand({ ...o, command: 'remove', ids: ['1aaaaa-000000-00'] }, q.deps), 66);
 });
 

@@ -1,7 +1,7 @@
 import t from 'tap';
-import { deliveryMode } from '../lib/main.js';
-import { parseConfig } from '../lib/route/config.js';
-import { parseArgs } from '../lib/submit/cli.js';
+import { deliveryMode } from '../../lib/submit/mode.js';
+import { parseConfig } from '../../lib/route/config.js';
+import { parseArgs } from '../../lib/submit/cli.js';
 
 const mode = (argv: string[], config = '', canDetach = true) => deliveryMode(parseArgs(argv), parseConfig(config, 'f'), canDetach);
 

@@ -1,0 +1,75 @@
+/**
+ * The fast path of the commonest call, `sendmail [-t] [-f sender] rcpt…`
+ * with the message on standard input, delivered in the background (-odb,
+ * the default) or queued (-odq): parse argv and the configuration, read
+ * and check the message, spool it, start the detached deliverer, exit.
+ * This is all the entry bundle (dist/send-smarthost.cjs) holds, so that a
+ * submission's start-up compiles and runs nothing else (README,
+ * Performance); every other invocation, and a submission to be delivered
+ * interactively, goes to lib/main.ts in the second bundle with what was
+ * parsed here (argv, configuration, an accepted message), so nothing is
+ * read or parsed twice.
+ */
+import { reportError } from './errors.js';
+import { parseArgs } from './submit/cli.js';
+import { invocationConfig } from './route/config.js';
+import { deliveryMode } from './submit/mode.js';
+import { queueCommandOf } from './queue/command-of.js';
+import { armCrashPoint } from './queue/crash.js';
+import { localFqdn } from './submit/hostname.js';
+import { acceptor, acceptPiped } from './submit/accept.js';
+import { readInput } from './submit/stdin.js';
+import { noTrace } from './report/trace.js';
+import { newHeader } from './queue/header.js';
+import { IdAllocator } from './queue/ids.js';
+import { spoolLayout } from './queue/spool.js';
+import { spoolSubmission } from './queue/spool-submit.js';
+import { queueLog } from './queue/mainlog.js';
+import { openMainLog } from './report/log-sink.js';
+import { clockOf } from './queue/clock.js';
+import { startDropDeliverer } from './queue/detach.js';
+import type { Io, Prepared } from './main.js';
+
+/** lib/main.ts's main, from the second bundle. */
+export type FullMain = (argv: string[], io: Io, pre?: Prepared) => Promise<number>;
+
+/** Run send-smarthost; `full` loads the rest of the program when this path does not apply. */
+export async function fastMain(argv: string[], io: Io, full: () => FullMain): Promise<number> {
+  try {
+    const inv = parseArgs(argv, io.invokedAs);
+    // -v/-d (a trace), -bs, -bp, -q, -M, --help, newaliases…: the full program
+    if (inv.help || inv.mode !== 'm' || inv.verbose || inv.debug || queueCommandOf(inv) !== undefined || io.stdinFd === undefined) return await full()(argv, io, { inv });
+    armCrashPoint(io.env.SEND_SMARTHOST_TEST_CRASH); // test-only (lib/queue/crash.ts)
+    const config = await invocationConfig(inv.configFile ?? io.env.SEND_SMARTHOST_CONFIG);
+    const mode = deliveryMode(inv, config, io.self !== undefined);
+    if (mode === 'i' || !config.route) return await full()(argv, io, { inv, config });
+
+    const fqdn = localFqdn();
+    const a = await acceptor(config, fqdn, noTrace, (w) => io.stderr(`send-smarthost: warning: ${w}\n`));
+    const raw = await readInput(io.stdinFd, async () => (await import('./submit/message.js')).readAll(io.stdin));
+    const { envelope, data } = acceptPiped(raw, inv, a, io.user, noTrace);
+
+    const now = clockOf(io.env);
+    const ids = new IdAllocator(process.pid, now);
+    const h = newHeader(ids.next(), envelope.sender, envelope.recipients, data.length, now(), { uid: process.getuid?.() ?? -1, user: io.user });
+    if (envelope.dsn) h.dsn = envelope.dsn;
+    const log = queueLog(
+      openMainLog(config.logFilePath, (line) => io.stderr(`${line}\n`)),
+      now,
+      io.user,
+    );
+    const self = io.self;
+    const code = await spoolSubmission(h, data, mode, false, {
+      spool: spoolLayout(config.spoolDirectory),
+      newId: () => ids.next(),
+      ...(self ? { startDeliverer: (id: string) => startDropDeliverer(self, inv.configFile ?? io.env.SEND_SMARTHOST_CONFIG, id, io.env, io.stderr) } : {}),
+      say: (line) => io.stderr(`send-smarthost: ${line}\n`),
+      trace: () => {},
+      arrived: (spooled) => log.arrival(spooled),
+    });
+    // not spooled for the background (no usable spool): deliver it now
+    return code ?? (await full()(argv, io, { inv, config, accepted: { envelope, data } }));
+  } catch (err) {
+    return reportError(err, io.stderr);
+  }
+}

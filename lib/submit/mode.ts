@@ -1,0 +1,14 @@
+/**
+ * The delivery mode of a submission (pure): the last -odX, else
+ * delivery_mode, except that background delivery becomes interactive when
+ * the caller is to watch it (-v, -d), when nothing may be queued
+ * (--no-queue, queue_deferred = false), or when this program cannot be
+ * started again (in-process callers).
+ */
+import type { Config, DeliveryMode, Invocation } from '../types.js';
+
+export function deliveryMode(inv: Invocation, config: Config, canDetach = true): DeliveryMode {
+  const mode = inv.deliveryMode ?? (config.deliveryMode === 'b' && (inv.verbose || inv.debug) ? 'i' : config.deliveryMode);
+  if (mode === 'b' && (inv.noQueue || !config.queueDeferred || !canDetach)) return 'i';
+  return mode;
+}
