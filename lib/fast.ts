@@ -11,18 +11,19 @@
  * read or parsed twice.
  */
 import { reportError } from './errors.js';
+import { dataSize } from './data.js';
 import { parseArgs } from './submit/cli.js';
 import { invocationConfig } from './route/config.js';
 import { deliveryMode } from './submit/mode.js';
 import { queueCommandOf } from './queue/command-of.js';
 import { armCrashPoint } from './queue/crash.js';
 import { localFqdn } from './submit/hostname.js';
-import { acceptor, acceptPiped } from './submit/accept.js';
+import { acceptInput, acceptor, discard } from './submit/accept.js';
 import { readInput } from './submit/stdin.js';
 import { noTrace } from './report/trace.js';
 import { newHeader } from './queue/header.js';
 import { IdAllocator } from './queue/ids.js';
-import { spoolLayout } from './queue/spool.js';
+import { scratchDir, spoolLayout } from './queue/spool.js';
 import { spoolSubmission } from './queue/spool-submit.js';
 import { queueLog } from './queue/mainlog.js';
 import { openMainLog } from './report/log-sink.js';
@@ -46,12 +47,14 @@ export async function fastMain(argv: string[], io: Io, full: () => FullMain): Pr
 
     const fqdn = localFqdn();
     const a = await acceptor(config, fqdn, noTrace, (w) => io.stderr(`send-smarthost: warning: ${w}\n`));
-    const raw = await readInput(io.stdinFd, async () => (await import('./submit/message.js')).readAll(io.stdin));
-    const { envelope, data } = acceptPiped(raw, inv, a, io.user, noTrace);
+    const spool = spoolLayout(config.spoolDirectory);
+    const scratch = scratchDir(spool);
+    const raw = await readInput(io.stdinFd, async () => (await import('./submit/message.js')).readAll(io.stdin), { spillDir: scratch });
+    const { envelope, data } = acceptInput(raw, inv, a, io.user, noTrace, scratch);
 
     const now = clockOf(io.env);
     const ids = new IdAllocator(process.pid, now);
-    const h = newHeader(ids.next(), envelope.sender, envelope.recipients, data.length, now(), { uid: process.getuid?.() ?? -1, user: io.user });
+    const h = newHeader(ids.next(), envelope.sender, envelope.recipients, dataSize(data), now(), { uid: process.getuid?.() ?? -1, user: io.user });
     if (envelope.dsn) h.dsn = envelope.dsn;
     const log = queueLog(
       openMainLog(config.logFilePath, (line) => io.stderr(`${line}\n`)),
@@ -60,15 +63,19 @@ export async function fastMain(argv: string[], io: Io, full: () => FullMain): Pr
     );
     const self = io.self;
     const code = await spoolSubmission(h, data, mode, false, {
-      spool: spoolLayout(config.spoolDirectory),
+      spool,
       newId: () => ids.next(),
       ...(self ? { startDeliverer: (id: string) => startDropDeliverer(self, inv.configFile ?? io.env.SEND_SMARTHOST_CONFIG, id, io.env, io.stderr) } : {}),
       say: (line) => io.stderr(`send-smarthost: ${line}\n`),
       trace: () => {},
       arrived: (spooled) => log.arrival(spooled),
     });
-    // not spooled for the background (no usable spool): deliver it now
-    return code ?? (await full()(argv, io, { inv, config, accepted: { envelope, data } }));
+    if (code !== undefined) {
+      discard(data); // a large message's temporary file, now copied into the spool
+      return code;
+    }
+    // not spooled for the background (no usable spool): deliver it now (lib/main.ts discards it then)
+    return await full()(argv, io, { inv, config, accepted: { envelope, data } });
   } catch (err) {
     return reportError(err, io.stderr);
   }

@@ -7,6 +7,7 @@
 // path needs is imported here; each mode loads its own code with `await import()`
 // (lazily initialised modules in the CJS bundle), so -bp never loads DNS, SMTP or
 // TLS code and -odq loads only what parses, prepares and spools the message.
+import { dataSize, type MessageData } from './data.js';
 import { existsSync, readFile as readFileCb } from 'node:fs';
 import { SmarthostError, configError, EX, reportError } from './errors.js';
 import { noTrace, type TraceEvent, type Tracer } from './report/trace.js';
@@ -51,7 +52,7 @@ export interface Io {
 export interface Prepared {
   inv?: Invocation;
   config?: Config;
-  accepted?: { envelope: Envelope; data: Buffer };
+  accepted?: { envelope: Envelope; data: MessageData };
 }
 
 /** Run send-smarthost with sendmail arguments; resolve to a sysexits code. */
@@ -87,12 +88,28 @@ async function run(argv: string[], io: Io, pre?: Prepared): Promise<number> {
   const fqdn = localFqdn();
   const ctx: SubmitContext = { inv, config, io, tracer, fqdn };
   // a message the fast path (lib/fast.ts) accepted and could not spool: deliver it now
-  if (pre?.accepted) return submit(ctx, pre.accepted.envelope, pre.accepted.data);
-  const [{ acceptor, acceptPiped }, { readStdin }] = await Promise.all([import('./submit/accept.js'), import('./submit/stdin.js')]);
+  const [{ acceptor, acceptInput, discard }, { readStdin }, { scratchDir, spoolLayout }] = await Promise.all([
+    import('./submit/accept.js'),
+    import('./submit/stdin.js'),
+    import('./queue/spool.js'),
+  ]);
+  if (pre?.accepted) {
+    try {
+      return await submit(ctx, pre.accepted.envelope, pre.accepted.data);
+    } finally {
+      discard(pre.accepted.data);
+    }
+  }
   const a = await acceptor(config, fqdn, tracer, (w) => io.stderr(`send-smarthost: warning: ${w}\n`));
   if (inv.mode === 's') return smtpOnStdio(ctx, a.alias);
-  const { envelope, data } = acceptPiped(await readStdin(io), inv, a, io.user, tracer);
-  return submit(ctx, envelope, data);
+  // a large message goes on into a file as it is read, and is sent from there (lib/data.ts)
+  const scratch = scratchDir(spoolLayout(config.spoolDirectory));
+  const { envelope, data } = acceptInput(await readStdin(io, scratch), inv, a, io.user, tracer, scratch);
+  try {
+    return await submit(ctx, envelope, data);
+  } finally {
+    discard(data); // its temporary file, if it had one: delivered or copied into the spool by now
+  }
 }
 
 /** The trace for -d / -v (lib/report/report.ts, loaded only then), or none. */
@@ -150,9 +167,9 @@ export interface SubmitContext {
  * Take one prepared message (from stdin, or later from an SMTP dialogue on
  * stdin) and deliver it; resolve to the exit code for the caller.
  */
-export async function submit(ctx: SubmitContext, envelope: Envelope, data: Buffer): Promise<number> {
+export async function submit(ctx: SubmitContext, envelope: Envelope, data: MessageData): Promise<number> {
   const { inv, config, io, tracer } = ctx;
-  tracer({ type: 'note', text: `sender <${envelope.sender}>, recipients ${envelope.recipients.map((r) => `<${r}>`).join(' ')}, ${data.length} bytes` });
+  tracer({ type: 'note', text: `sender <${envelope.sender}>, recipients ${envelope.recipients.map((r) => `<${r}>`).join(' ')}, ${dataSize(data)} bytes` });
   // deliver now; queue what is deferred (or everything with -odq); error mode for failures (lib/queue/submit.ts)
   const [{ submitMessage }, deps] = await Promise.all([import('./queue/submit.js'), wireQueue(ctx)]);
   const mode = deliveryMode(inv, config, io.self !== undefined);
@@ -222,7 +239,7 @@ function secretsFor(config: Config) {
 }
 
 /** Resolve the route and deliver; the DNS and SMTP code is loaded only here. */
-async function send(config: Config, envelope: Envelope, data: Buffer, helo: string, tracer: Tracer, env: NodeJS.ProcessEnv, share?: RunShare): Promise<Outcome> {
+async function send(config: Config, envelope: Envelope, data: MessageData, helo: string, tracer: Tracer, env: NodeJS.ProcessEnv, share?: RunShare): Promise<Outcome> {
   const [{ createDnsTransport }, { systemNameServers }, { resolveRoute }, { deliver }, { openSession }, { matchHostList }] = await Promise.all([
     import('./route/dns.js'),
     import('./route/resolv-conf.js'),

@@ -5,6 +5,7 @@
  * address; a 5xx fails that recipient for good. The session itself comes in
  * through `deps`, so this module is tested with fakes.
  */
+import type { MessageData } from '../data.js';
 import { SmarthostError } from '../errors.js';
 import type { Attempt, Envelope, Outcome, RecipientResult, Resolved, ResolvedAddress, Stage } from '../types.js';
 import type { Tracer } from '../report/trace.js';
@@ -44,7 +45,7 @@ export function overallResult(results: RecipientResult[]): Outcome['result'] {
  * Deliver `data` to every recipient of `envelope` through `hosts`.
  * Never throws for delivery problems: they are in the Outcome.
  */
-export async function deliver(envelope: Envelope, data: Buffer, hosts: Resolved[], dnsFailures: DnsFailure[], deps: DeliverDeps): Promise<Outcome> {
+export async function deliver(envelope: Envelope, data: MessageData, hosts: Resolved[], dnsFailures: DnsFailure[], deps: DeliverDeps): Promise<Outcome> {
   const attempts: Attempt[] = [];
   const done = new Map<string, RecipientResult>();
   let pending = [...envelope.recipients];

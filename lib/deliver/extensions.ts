@@ -7,6 +7,7 @@
  * decisions err on the side of not sending: an extension counts as offered
  * only when its keyword starts an EHLO line (RFC 5321 §4.1.1.1).
  */
+import { dataBuffer, isFileData, type MessageData } from '../data.js';
 import { SmarthostError } from '../errors.js';
 import type { DsnRequest, Envelope } from '../types.js';
 
@@ -33,7 +34,7 @@ export type Downgrade = (data: Buffer) => { data: Buffer } | { problem: string }
 
 export interface PlanInput {
   envelope: Envelope;
-  data: Buffer;
+  data: MessageData;
   extensions: Extensions;
   /** How the server is named in messages (`mail.example.local [192.0.2.7]:25`). */
   where: string;
@@ -45,7 +46,7 @@ export interface PlanInput {
 
 /** What one transaction sends: MAIL parameters, the data, and notes for the trace. */
 export interface TransactionPlan {
-  data: Buffer;
+  data: MessageData;
   /** SIZE= value (RFC 1870): octets with CRLF line ends, before dot-stuffing. */
   size: number;
   /** BODY=8BITMIME (RFC 6152). */
@@ -110,11 +111,12 @@ export function planTransaction(p: PlanInput): TransactionPlan {
 
   let data = p.data;
   let use8BitMime = false;
-  if (has8bit(data)) {
+  if (isFileData(data) ? data.eightBit : has8bit(data)) {
     if (ext.has('8BITMIME')) {
       use8BitMime = true;
     } else {
-      const down = p.downgrade ? p.downgrade(data) : { problem: 'no converter' };
+      // a message kept in a file is read whole for this (rare: smarthosts offer 8BITMIME)
+      const down = p.downgrade ? p.downgrade(dataBuffer(data)) : { problem: 'no converter' };
       if ('problem' in down) {
         throw refuse(`${p.queried} does not offer 8BITMIME and the 8-bit message cannot be converted to 7-bit: ${down.problem}`);
       }
@@ -124,7 +126,8 @@ export function planTransaction(p: PlanInput): TransactionPlan {
     }
   }
 
-  const size = wireSize(data);
+  // data in a file has CRLF line ends already (lib/data.ts)
+  const size = isFileData(data) ? data.size : wireSize(data);
   if (ext.has('SIZE')) {
     const limit = Number(/^\d+$/.test(ext.get('SIZE')!) ? ext.get('SIZE') : 0);
     if (limit > 0 && size > limit) {

@@ -18,6 +18,7 @@
  * connection (Exim's connection_max_messages default). `close()` sends QUIT
  * on whatever is idle; the caller must call it at the end of the run.
  */
+import type { MessageData } from '../data.js';
 import { SmarthostError } from '../errors.js';
 import type { Tracer } from '../report/trace.js';
 import type { Target } from './deliver.js';
@@ -73,7 +74,7 @@ class Pooled implements Session {
   get extensions() {
     return this.inner.extensions;
   }
-  async send(envelope: Envelope, data: Buffer): Promise<SendResult> {
+  async send(envelope: Envelope, data: MessageData): Promise<SendResult> {
     try {
       return await this.inner.send(envelope, data);
     } catch (err) {

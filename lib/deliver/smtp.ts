@@ -4,6 +4,7 @@
  * to the queried name (see tls.ts), turns nodemailer's transcript into trace
  * events and its errors into SmarthostError with the stage they happened at.
  */
+import { dataSource, type MessageData } from '../data.js';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { TLSSocket } from 'node:tls';
 import type { Envelope, HostAuth, Stage } from '../types.js';
@@ -66,7 +67,7 @@ export interface Session {
   tls?: TlsInfo;
   /** The extensions of the last EHLO reply (after STARTTLS, the one under TLS); empty after HELO. */
   extensions?: Extensions;
-  send(envelope: Envelope, data: Buffer): Promise<SendResult>;
+  send(envelope: Envelope, data: MessageData): Promise<SendResult>;
   /** Send QUIT and wait for the connection to close (at most a second). */
   quit(): Promise<void>;
   /** Whether the connection is still up (false once the server closed it). Absent: the session is not reusable. */
@@ -267,7 +268,7 @@ export async function openSession(p: SessionParams): Promise<Session> {
   return {
     tls: info,
     extensions,
-    async send(envelope: Envelope, data: Buffer): Promise<SendResult> {
+    async send(envelope: Envelope, data: MessageData): Promise<SendResult> {
       transcript.stage = readyStage;
       transcript.dataStarted = false;
       const stageBefore = transcript.stage;
@@ -281,7 +282,7 @@ export async function openSession(p: SessionParams): Promise<Session> {
         if (plan.dsn) smtpEnvelope.dsn = { notify: plan.dsn.notify, ret: plan.dsn.ret, envid: plan.dsn.envid };
         const info = await raceSignal(
           new Promise<SMTPConnection.SentMessageInfo>((resolve, reject) =>
-            conn.send(smtpEnvelope, plan.data, (err, i) => (err ? reject(err) : resolve(i!))),
+            conn.send(smtpEnvelope, dataSource(plan.data), (err, i) => (err ? reject(err) : resolve(i!))),
           ),
           signal,
         );

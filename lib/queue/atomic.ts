@@ -6,7 +6,8 @@
  * node:fs only, synchronous: one open/write/fsync/close, one rename (or
  * link + unlink), one directory fsync per file.
  */
-import { closeSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { writeData, type MessageData } from '../data.js';
+import { closeSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { crashPoint } from './crash.js';
 
@@ -59,20 +60,20 @@ export interface AtomicOptions {
 }
 
 /**
- * Write `content` to `path` atomically.
+ * Write `content` to `path` atomically: a string, message data (a file's
+ * region is copied chunk by chunk, never held whole), or several of them
+ * in order.
  * @throws the fs error (EEXIST from a noReplace placement, ENOSPC, EACCES, …);
  *   the temporary file is removed on failure.
  */
-export function writeFileAtomic(path: string, content: Buffer | string, opts: AtomicOptions): void {
+export function writeFileAtomic(path: string, content: string | MessageData | (string | MessageData)[], opts: AtomicOptions): void {
   const tmp = join(opts.tmpDir, `${basename(path)}.${process.pid}`);
   crashPoint(`${opts.what}:before-tmp`);
   const fd = openSync(tmp, 'wx', opts.mode ?? 0o600);
   let placed = false;
   try {
     try {
-      const buf = typeof content === 'string' ? Buffer.from(content) : content;
-      let off = 0;
-      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+      for (const part of Array.isArray(content) ? content : [content]) writeData(fd, typeof part === 'string' ? Buffer.from(part) : part);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

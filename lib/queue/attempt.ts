@@ -6,6 +6,7 @@
  * writes nothing to the spool itself: the caller decides where the new
  * header goes.
  */
+import type { MessageData } from '../data.js';
 import { crashPoint } from './crash.js';
 import { hostsHeldBack, loadHints, saveHints, updateHints } from './hints.js';
 import { nextAttemptAt } from './retry.js';
@@ -42,7 +43,7 @@ export function attemptFor(outcome: Outcome, r: RecipientResult): Attempt | unde
  * pending with {@link HELD_BACK}). When the retry rules give up, the pending
  * recipients fail with "retry timeout exceeded".
  */
-export async function attemptDelivery(h: SpoolHeader, data: Buffer, deps: QueueDeps, forced: boolean): Promise<AttemptResult> {
+export async function attemptDelivery(h: SpoolHeader, data: MessageData, deps: QueueDeps, forced: boolean): Promise<AttemptResult> {
   const now = deps.now();
   const hints = deps.hints ? deps.hints.load() : loadHints(deps.spool.db);
   const held = forced ? undefined : hostsHeldBack(hints, deps.hostNames, now);

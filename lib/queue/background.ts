@@ -20,6 +20,7 @@
  * Should the child never start, or die, the drop file stays, and the next
  * queue run moves and delivers it: nothing is lost.
  */
+import type { MessageData } from '../data.js';
 import { join } from 'node:path';
 import { unlinkSync } from 'node:fs';
 import { writeFileAtomic } from './atomic.js';
@@ -62,14 +63,18 @@ export async function deliverDrop(id: string, deps: QueueDeps, by: string): Prom
       deps.say(`${path}: owned by uid ${drop.uid}, not by this user: left for the queue runner`);
       return 'refused';
     }
-    return await deliverFromDrop(l, path, drop.header, drop.data, deps);
+    try {
+      return await deliverFromDrop(l, path, drop.header, drop.data, deps);
+    } finally {
+      drop.close();
+    }
   } finally {
     claim.release();
   }
 }
 
 /** A submitter who cannot write input/: deliver straight from the drop file, then remove or rewrite it. */
-async function deliverFromDrop(l: SpoolLayout, path: string, h: SpoolHeader, data: Buffer, deps: QueueDeps): Promise<DropDelivery> {
+async function deliverFromDrop(l: SpoolLayout, path: string, h: SpoolHeader, data: MessageData, deps: QueueDeps): Promise<DropDelivery> {
   const res = await attemptDelivery(h, data, deps, true);
   let next = res.header;
   if (res.failed.length > 0) {

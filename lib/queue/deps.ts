@@ -5,6 +5,7 @@
  * or a function: the queue modules never import the DNS or SMTP code, so
  * -bp and -q with an empty queue stay cheap.
  */
+import type { MessageData } from '../data.js';
 import type { Attempt, Envelope, Outcome, RecipientResult, RetryRule } from '../types.js';
 import type { SpoolHeader, Submitter } from './header.js';
 import type { LockDeps } from './lock.js';
@@ -31,7 +32,7 @@ export interface FailureReport {
   id: string;
   header: SpoolHeader;
   failed: { recipient: string; reason: string; host?: string }[];
-  data: Buffer;
+  data: MessageData;
 }
 
 export interface QueueDeps {
@@ -40,7 +41,7 @@ export interface QueueDeps {
   /** A fresh message id (unique in this process). */
   newId: () => string;
   /** Deliver to the smarthost now (route, DNS, SMTP); never throws for delivery problems. */
-  deliver: (envelope: Envelope, data: Buffer) => Promise<Outcome>;
+  deliver: (envelope: Envelope, data: MessageData) => Promise<Outcome>;
   /**
    * Share connections and DNS answers between the deliveries of a queue run
    * (lib/deliver/pool.ts): runQueue calls it once at the start; the function
@@ -65,7 +66,7 @@ export interface QueueDeps {
   /** Build the DSN for failed recipients. */
   makeBounce: (input: FailureReport) => { envelope: Envelope; data: Buffer };
   /** Append the message to the submitter's dead.letter; resolves to the file written. @throws when impossible */
-  deadLetter: (submitter: Submitter, data: Buffer, reason: string) => Promise<string>;
+  deadLetter: (submitter: Submitter, data: MessageData, reason: string) => Promise<string>;
   lock: LockDeps;
   /** Login name of a uid. */
   userName: (uid: number) => string;

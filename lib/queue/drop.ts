@@ -14,6 +14,7 @@
  * file's OWNER uid as the submitter (never what the file says), and moves the
  * message into input/ with the usual atomic writes before unlinking the drop.
  */
+import { dataSize, fileData, IN_MEMORY_MAX, sameData, type MessageData } from '../data.js';
 import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readdirSync, readSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { SmarthostError } from '../errors.js';
@@ -27,12 +28,12 @@ import { ORPHAN_AGE, readData, readHeader, storeMessage, type SpoolLayout } from
 const MAX_ENVELOPE = 1 << 20;
 
 /** Write a drop file. @throws the fs error (EEXIST when the id is taken: pick another). */
-export function writeDrop(l: SpoolLayout, header: SpoolHeader, data: Buffer): void {
-  writeFileAtomic(join(l.incoming, header.id), serializeDrop(header, data), { tmpDir: l.incoming, what: 'drop', noReplace: true });
+export function writeDrop(l: SpoolLayout, header: SpoolHeader, data: MessageData, opts: { replace?: boolean } = {}): void {
+  writeFileAtomic(join(l.incoming, header.id), serializeDrop(header, data), { tmpDir: l.incoming, what: 'drop', noReplace: !opts.replace });
 }
 
 /** A drop file's content: the envelope as one JSON line, then the data. */
-export const serializeDrop = (header: SpoolHeader, data: Buffer): Buffer => Buffer.concat([Buffer.from(JSON.stringify(header) + '\n'), data]);
+export const serializeDrop = (header: SpoolHeader, data: MessageData): (string | MessageData)[] => [JSON.stringify(header) + '\n', data];
 
 /** Split a drop file into its validated envelope and data (pure). @throws SmarthostError E_IO */
 export function parseDrop(buf: Buffer, where: string): { header: SpoolHeader; data: Buffer } {
@@ -176,11 +177,17 @@ export function removeDrop(l: SpoolLayout, id: string, lock: LockDeps): 'removed
   }
 }
 
-/** A drop file as read: its validated envelope, its data, and the uid that owns it (the submitter). */
+/**
+ * A drop file as read: its validated envelope, its data, and the uid that
+ * owns it (the submitter). Data over IN_MEMORY_MAX stays in the file, read
+ * through the descriptor that was checked (never the path again: the
+ * submitter could put something else there); `close()` releases it.
+ */
 export interface ReadDrop {
   header: SpoolHeader;
-  data: Buffer;
+  data: MessageData;
   uid: number;
+  close(): void;
 }
 
 /**
@@ -199,15 +206,23 @@ export function readDrop(path: string): ReadDrop | undefined {
     if (code === 'ELOOP') unlinkQuiet(path); // a symlink: never followed, removed (only the link goes)
     throw new Error(`${path}: ${code === 'ELOOP' ? 'symbolic link refused and removed' : `cannot open: ${code}`}`);
   }
+  let kept = false;
   try {
     const st = fstatSync(fd);
     if (!st.isFile() || st.nlink !== 1) {
       unlinkQuiet(path);
       throw new Error(`${path}: ${st.isFile() ? 'file with several links' : 'not a regular file'} refused and removed`);
     }
-    return { ...parseDrop(readAllFd(fd, st.size), path), uid: st.uid };
+    if (st.size <= IN_MEMORY_MAX) return { ...parseDrop(readAllFd(fd, st.size), path), uid: st.uid, close: () => {} };
+    // a large one: only the envelope line is read now
+    const head = readAllFd(fd, Math.min(st.size, MAX_ENVELOPE + 1));
+    const { header } = parseDrop(head, path);
+    const offset = head.indexOf(0x0a) + 1;
+    const data = fileData({ path, fd, offset, size: st.size - offset });
+    kept = true;
+    return { header, data, uid: st.uid, close: () => closeSync(fd) };
   } finally {
-    closeSync(fd);
+    if (!kept) closeSync(fd);
   }
 }
 
@@ -220,7 +235,7 @@ export function readDrop(path: string): ReadDrop | undefined {
 export function dropHeader(name: string, drop: ReadDrop, deps: Pick<DropDeps, 'now' | 'userName'>): SpoolHeader {
   const { header, data, uid } = drop;
   const submitter: Submitter = { uid, user: deps.userName(uid) };
-  return { ...header, id: name, size: data.length, submitter, arrival: Math.min(header.arrival, deps.now), frozen: undefined, bounce: false };
+  return { ...header, id: name, size: dataSize(data), submitter, arrival: Math.min(header.arrival, deps.now), frozen: undefined, bounce: false };
 }
 
 /** Whether a queued message in input/ has this id (a drop moved by a run that crashed before the unlink, or an id clash). */
@@ -252,10 +267,10 @@ export function queueDrop(l: SpoolLayout, name: string, drop: ReadDrop, deps: Dr
 }
 
 /** Whether message `id` is queued with exactly `data`. */
-function sameMessage(l: SpoolLayout, id: string, data: Buffer): boolean {
+function sameMessage(l: SpoolLayout, id: string, data: MessageData): boolean {
   if (readHeader(l, id) === undefined) return false;
   try {
-    return readData(l, id).equals(data);
+    return sameData(readData(l, id), data);
   } catch {
     return false;
   }

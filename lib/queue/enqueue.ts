@@ -4,6 +4,7 @@
  * else). A taken id (EEXIST from the no-replace placement of the data file)
  * gets a fresh one; the header's id is updated in place.
  */
+import type { MessageData } from '../data.js';
 import { SmarthostError } from '../errors.js';
 import { writeDrop } from './drop.js';
 import { existsSync } from 'node:fs';
@@ -19,7 +20,7 @@ export type Placement = 'input' | 'drop';
  * @throws SmarthostError E_IO kind 'temp' (exit 75: the caller keeps the message)
  *   saying why the spool cannot be written.
  */
-export function enqueue(l: SpoolLayout, h: SpoolHeader, data: Buffer, newId: () => string, opts: { asDrop?: boolean } = {}): Placement {
+export function enqueue(l: SpoolLayout, h: SpoolHeader, data: MessageData, newId: () => string, opts: { asDrop?: boolean } = {}): Placement {
   let access = spoolAccess(l);
   if (access.how === 'none' && process.getuid?.() === 0 && !existsSync(l.root)) {
     // root creates a missing spool on first use, as Exim does (unprivileged users need --init-spool first)

@@ -7,6 +7,7 @@
  * sender (or MAILER-DAEMON) cannot be bounced either; its submitter's dead.letter gets it, as
  * sendmail does; when even that fails, the caller freezes the message.
  */
+import type { MessageData } from '../data.js';
 import { isBounce } from './bounce.js';
 import { enqueue, type Placement } from './enqueue.js';
 import { newHeader, type DoneRecipient, type SpoolHeader } from './header.js';
@@ -19,7 +20,7 @@ export type FailureAction =
   | { kind: 'freeze'; reason: string };
 
 /** Tell the sender about `failed` recipients of `h` (see the module comment). Never throws. */
-export async function reportFailures(h: SpoolHeader, failed: DoneRecipient[], data: Buffer, deps: QueueDeps): Promise<FailureAction> {
+export async function reportFailures(h: SpoolHeader, failed: DoneRecipient[], data: MessageData, deps: QueueDeps): Promise<FailureAction> {
   if (h.bounce) return { kind: 'freeze', reason: `delivery of a bounce failed: ${failed[0]?.reason ?? ''}` };
   if (isBounce(h.sender)) {
     try {

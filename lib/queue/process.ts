@@ -3,6 +3,7 @@
  * it when nothing is pending (-H first, then -D), otherwise write the new -H;
  * report failed recipients (failures.ts) and freeze what cannot be reported.
  */
+import type { MessageData } from '../data.js';
 import { attemptDelivery, type AttemptResult } from './attempt.js';
 import { freeze, reportFailures } from './failures.js';
 import { lockMessage } from './lock.js';
@@ -43,7 +44,7 @@ export async function processMessage(id: string, deps: QueueDeps, opts: ProcessO
       deps.log.note(id, `unfrozen by ${opts.by}`);
     }
     if (!opts.forced && h.nextAttempt !== undefined && h.nextAttempt > deps.now()) return { status: 'not-due' };
-    let data: Buffer;
+    let data: MessageData;
     try {
       data = readData(deps.spool, id);
     } catch (err) {
@@ -62,7 +63,7 @@ export async function processMessage(id: string, deps: QueueDeps, opts: ProcessO
 }
 
 /** Write the outcome of an attempt on a queued message to the spool. */
-export async function settle(res: AttemptResult, data: Buffer, deps: QueueDeps): Promise<ProcessResult & { status: 'completed' | 'deferred' | 'frozen' }> {
+export async function settle(res: AttemptResult, data: MessageData, deps: QueueDeps): Promise<ProcessResult & { status: 'completed' | 'deferred' | 'frozen' }> {
   let h: SpoolHeader = res.header;
   const bounces: string[] = [];
   if (res.failed.length > 0) {

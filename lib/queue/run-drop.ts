@@ -35,40 +35,50 @@ export async function processDrop(name: string, deps: QueueDeps, opts: Pick<Proc
       return { status: 'gone' };
     }
     if (!drop) return { status: 'gone' }; // moved by another process meanwhile
-    const dropDeps = { now: deps.now(), userName: deps.userName, newId: deps.newId };
-    const h = dropHeader(name, drop, dropDeps);
-    // the submitter's own process wrote the arrival line, unless it could not write the log (another user)
-    if (drop.uid !== (process.getuid?.() ?? -1)) deps.log.arrival(h);
-    const notDue = !opts.forced && h.nextAttempt !== undefined && h.nextAttempt > deps.now();
-    if (notDue || queuedAlready(l, name)) {
-      // its retry time has not come (a deferral written by the submitter's deliverer), or it is half-moved: queue it
-      const lock = lockMessage(l.input, name, deps.lock);
-      if (!lock) return { status: 'locked' };
-      try {
-        queueDrop(l, name, drop, dropDeps);
-      } finally {
-        lock.release();
-      }
-      return { status: 'not-due' };
-    }
-    const res = await attemptDelivery(h, drop.data, deps, opts.forced);
-    if (res.failed.length === 0 && res.header.recipients.length === 0) {
-      removeDropFile(l, name, deps);
-      deps.log.completed(h.id);
-      return { status: 'completed', bounces: [] };
-    }
-    // pending recipients, failures to report: into input/, then settled as a queued message
-    const lock = lockMessage(l.input, name, deps.lock);
-    if (!lock) return { status: 'locked' }; // the drop stays; the next run tries again
     try {
-      const moved = queueDrop(l, name, drop, dropDeps);
-      if (!moved) return { status: 'gone' };
-      return await settle({ ...res, header: { ...res.header, id: moved.id } }, drop.data, deps);
+      return await processRead(name, drop, deps, opts);
     } finally {
-      lock.release();
+      drop.close();
     }
   } finally {
     claim.release();
+  }
+}
+
+/** processDrop once the drop file is read (its claim held). */
+async function processRead(name: string, drop: ReadDrop, deps: QueueDeps, opts: Pick<ProcessOptions, 'forced'>): Promise<ProcessResult> {
+  const l = deps.spool;
+  const dropDeps = { now: deps.now(), userName: deps.userName, newId: deps.newId };
+  const h = dropHeader(name, drop, dropDeps);
+  // the submitter's own process wrote the arrival line, unless it could not write the log (another user)
+  if (drop.uid !== (process.getuid?.() ?? -1)) deps.log.arrival(h);
+  const notDue = !opts.forced && h.nextAttempt !== undefined && h.nextAttempt > deps.now();
+  if (notDue || queuedAlready(l, name)) {
+    // its retry time has not come (a deferral written by the submitter's deliverer), or it is half-moved: queue it
+    const lock = lockMessage(l.input, name, deps.lock);
+    if (!lock) return { status: 'locked' };
+    try {
+      queueDrop(l, name, drop, dropDeps);
+    } finally {
+      lock.release();
+    }
+    return { status: 'not-due' };
+  }
+  const res = await attemptDelivery(h, drop.data, deps, opts.forced);
+  if (res.failed.length === 0 && res.header.recipients.length === 0) {
+    removeDropFile(l, name, deps);
+    deps.log.completed(h.id);
+    return { status: 'completed', bounces: [] };
+  }
+  // pending recipients, failures to report: into input/, then settled as a queued message
+  const lock = lockMessage(l.input, name, deps.lock);
+  if (!lock) return { status: 'locked' }; // the drop stays; the next run tries again
+  try {
+    const moved = queueDrop(l, name, drop, dropDeps);
+    if (!moved) return { status: 'gone' };
+    return await settle({ ...res, header: { ...res.header, id: moved.id } }, drop.data, deps);
+  } finally {
+    lock.release();
   }
 }
 

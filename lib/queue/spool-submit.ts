@@ -6,6 +6,7 @@
  * for -odb, and say what the caller's exit status is. Light on purpose: it is all a background or
  * queue-only submission runs (lib/fast.ts), with no delivery code loaded.
  */
+import type { MessageData } from '../data.js';
 import { EX, SmarthostError } from '../errors.js';
 import { enqueue } from './enqueue.js';
 import type { SpoolLayout } from './spool.js';
@@ -28,7 +29,7 @@ export interface SpoolSubmitDeps {
  * or to undefined when a background submission cannot be spooled (or no
  * deliverer can be started here): the caller then delivers at once.
  */
-export async function spoolSubmission(h: SpoolHeader, data: Buffer, mode: 'b' | 'q', verbose: boolean, deps: SpoolSubmitDeps): Promise<number | undefined> {
+export async function spoolSubmission(h: SpoolHeader, data: MessageData, mode: 'b' | 'q', verbose: boolean, deps: SpoolSubmitDeps): Promise<number | undefined> {
   if (mode === 'q') {
     // the drop file, whoever the submitter: the next queue run (or the .path unit's) moves it into input/
     try {

@@ -11,6 +11,8 @@
  * then -H; removal: -H first, then -D. A -D without -H (a crash in between)
  * is removed by queue runs once it is a day old. Thin synchronous node:fs I/O.
  */
+import { tmpdir } from 'node:os';
+import { fileData, IN_MEMORY_MAX, type MessageData } from '../data.js';
 import { accessSync, chmodSync, chownSync, constants, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { SmarthostError } from '../errors.js';
@@ -67,6 +69,15 @@ export function initSpool(l: SpoolLayout, owner?: { uid: number; gid: number }):
 /** How this process can queue a message: write input/ itself, leave a drop file, or not at all. */
 export type SpoolAccess = { how: 'direct' } | { how: 'drop' } | { how: 'none'; reason: string };
 
+/**
+ * Where a submission keeps a large message while it is prepared and sent
+ * (lib/submit/large.ts): the spool's tmp/ for the spool owner (debris there
+ * is cleaned by queue runs), else the system's temporary directory.
+ */
+export function scratchDir(l: SpoolLayout): string {
+  return spoolAccess(l).how === 'direct' ? l.tmp : tmpdir();
+}
+
 /** Decide how to queue (checks access(2) with the real uid, which is also the one that writes). */
 export function spoolAccess(l: SpoolLayout): SpoolAccess {
   const can = (dir: string): boolean => {
@@ -96,7 +107,7 @@ const headerPath = (l: SpoolLayout, id: string): string => join(l.input, `${id}-
  * is taken, and the caller picks another), then -H.
  * @throws the fs error (EEXIST when the id is in use).
  */
-export function storeMessage(l: SpoolLayout, header: SpoolHeader, data: Buffer): void {
+export function storeMessage(l: SpoolLayout, header: SpoolHeader, data: MessageData): void {
   writeFileAtomic(dataPath(l, header.id), data, { tmpDir: l.tmp, what: 'D', noReplace: true });
   writeFileAtomic(headerPath(l, header.id), serializeHeader(header), { tmpDir: l.tmp, what: 'H' });
 }
@@ -122,9 +133,11 @@ export function readHeader(l: SpoolLayout, id: string): SpoolHeader | undefined 
   return parseHeader(text, headerPath(l, id));
 }
 
-/** Read a message's data. @throws the fs error */
-export function readData(l: SpoolLayout, id: string): Buffer {
-  return readFileSync(dataPath(l, id));
+/** A message's data: in memory up to IN_MEMORY_MAX, else read from the -D file as it is sent (lib/data.ts). @throws the fs error */
+export function readData(l: SpoolLayout, id: string): MessageData {
+  const path = dataPath(l, id);
+  const size = statSync(path).size;
+  return size > IN_MEMORY_MAX ? fileData({ path, offset: 0, size }) : readFileSync(path);
 }
 
 /** Size of a message's data file, or undefined when it is missing. */

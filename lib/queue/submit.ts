@@ -12,6 +12,7 @@
  * The exit status always tells the truth: 0 only when every recipient is
  * delivered, safely queued, or (with -oee) bounced.
  */
+import { dataSize, type MessageData } from '../data.js';
 import { EX, SmarthostError } from '../errors.js';
 import { summarize } from '../report/summary.js';
 import { attemptDelivery } from './attempt.js';
@@ -44,8 +45,8 @@ export interface SubmitResult {
 }
 
 /** Submit one message; resolves to the exit code for the caller. Never throws for delivery problems. */
-export async function submitMessage(envelope: Envelope, data: Buffer, opts: SubmitOptions, deps: QueueDeps): Promise<SubmitResult> {
-  const h: SpoolHeader = newHeader(deps.newId(), envelope.sender, envelope.recipients, data.length, deps.now(), opts.submitter);
+export async function submitMessage(envelope: Envelope, data: MessageData, opts: SubmitOptions, deps: QueueDeps): Promise<SubmitResult> {
+  const h: SpoolHeader = newHeader(deps.newId(), envelope.sender, envelope.recipients, dataSize(data), deps.now(), opts.submitter);
   if (envelope.dsn) h.dsn = envelope.dsn;
   if (opts.queueOnly || opts.background) {
     const code = await spoolSubmission(h, data, opts.queueOnly ? 'q' : 'b', opts.verbose, { ...deps, arrived: (a) => deps.log.arrival(a) });
@@ -92,7 +93,7 @@ export async function submitMessage(envelope: Envelope, data: Buffer, opts: Subm
 }
 
 /** Queue `h`; on failure say why (the caller exits 75) and return undefined. */
-function queue(h: SpoolHeader, data: Buffer, deps: QueueDeps): 'input' | 'drop' | undefined {
+function queue(h: SpoolHeader, data: MessageData, deps: QueueDeps): 'input' | 'drop' | undefined {
   try {
     return enqueue(deps.spool, h, data, deps.newId);
   } catch (err) {

@@ -4,6 +4,7 @@
  * bounce builder, dead.letter and the lock probes. Nothing here delivers
  * or touches the network.
  */
+import { dataBuffer, dataHead, type MessageData } from '../data.js';
 import { readFileSync } from 'node:fs';
 import { openMainLog, type LogSink } from '../report/log.js';
 import { buildBounce, MAX_HEADER_COPY } from './bounce.js';
@@ -18,7 +19,7 @@ import type { Config, Envelope, Outcome } from '../types.js';
 
 export interface WireParams {
   config: Config;
-  deliver: (envelope: Envelope, data: Buffer) => Promise<Outcome>;
+  deliver: (envelope: Envelope, data: MessageData) => Promise<Outcome>;
   /** See QueueDeps.shareConnections. */
   /** Start the -odb deliverer of a drop file (lib/queue/detach.ts); absent: no background delivery. */
   startDeliverer?: QueueDeps['startDeliverer'];
@@ -37,8 +38,8 @@ export interface WireParams {
 }
 
 /** The header block of a message (up to the first empty line), at most MAX_HEADER_COPY bytes. */
-export function headerBlock(data: Buffer): string {
-  const head = data.subarray(0, MAX_HEADER_COPY + 4).toString('utf8');
+export function headerBlock(data: MessageData): string {
+  const head = dataHead(data, MAX_HEADER_COPY + 4).toString('utf8');
   const m = /\r?\n\r?\n/.exec(head);
   return m ? head.slice(0, m.index) : head.slice(0, MAX_HEADER_COPY);
 }
@@ -107,7 +108,7 @@ export function queueDeps(p: WireParams): QueueDeps {
       if (submitter.uid !== p.uid) throw new Error(`only ${submitter.user}'s own process writes its dead.letter`);
       const home = homeFromPasswd(readPasswd(), submitter.uid);
       if (home === undefined) throw new Error(`no home directory for ${submitter.user}`);
-      return appendDeadLetter(home, { sender: '', data, at: new Date(p.now()) });
+      return appendDeadLetter(home, { sender: '', data: dataBuffer(data), at: new Date(p.now()) });
     },
     lock: realLockDeps(),
     userName,

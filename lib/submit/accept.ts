@@ -4,11 +4,16 @@
  * piped message the envelope from the command line and headers (-t),
  * hygiene (Date, Message-ID, From when missing; CRLF; over-long lines) and
  * alias expansion. Shared by the fast submission path (lib/fast.ts) and the
- * full program (lib/main.ts).
+ * full program (lib/main.ts). A message over IN_MEMORY_MAX arrives as a file
+ * and leaves as one (large.ts).
  */
 import { systemAliases } from './aliases-load.js';
 import { applyAliases } from './alias-expand.js';
-import { prepareMessage } from './message.js';
+import { prepareMessage, truncateAtDot } from './message.js';
+import { readFileSync, unlinkSync } from 'node:fs';
+import { isRawFile, type Input } from './stdin.js';
+import { rawHeader, writeLarge } from './large.js';
+import { isFileData, type MessageData } from '../data.js';
 import { finishMessage } from './finish.js';
 import { randomBytes } from './random.js';
 import type { Tracer } from '../report/trace.js';
@@ -27,7 +32,44 @@ export async function acceptor(config: Config, fqdn: string, tracer: Tracer, war
   return { qualifyDomain, fqdn, alias: (e) => applyAliases(e, aliases, { qualifyDomain, fqdn, tracer, warn }) };
 }
 
-/** A piped message (-bm) as it is submitted. @throws SmarthostError for bad addresses, headers, no recipients */
+/**
+ * A piped message (-bm) read by stdin.ts, as it is submitted: in memory, or
+ * in a temporary file in `dir` (the caller removes it with {@link discard}
+ * once the message is delivered or spooled). The raw input file is removed.
+ * @throws SmarthostError for bad addresses, headers, no recipients
+ */
+export function acceptInput(input: Input, inv: Invocation, a: Acceptor, user: string, tracer: Tracer, dir: string): { envelope: Envelope; data: MessageData } {
+  if (!isRawFile(input)) return acceptPiped(input, inv, a, user, tracer);
+  try {
+    const { head, bodyStart, separator } = rawHeader(input);
+    // a lone '.' in the header section ends the message there (without -i): a small message after all
+    if (!inv.ignoreDots && truncateAtDot(head).length < head.length) return acceptPiped(head, inv, a, user, tracer);
+    // the header section alone, with the empty line that a body needs after it
+    const section = !separator && bodyStart < input.size ? Buffer.concat([head, Buffer.from('\n')]) : head;
+    const prepared = prepareMessage(section, inv, { qualifyDomain: a.qualifyDomain, user });
+    const { envelope, data: header, notes } = finishMessage(prepared, inv, { qualifyDomain: a.qualifyDomain, fqdn: a.fqdn, now: new Date(), random: randomBytes(8) });
+    for (const text of notes) tracer({ type: 'note', text });
+    const data = writeLarge(input, header, bodyStart, inv.ignoreDots, dir, bodyStart === 0 || head[bodyStart - 1] === 0x0a);
+    // a body line over 998 octets: the body is re-encoded in memory (large.ts)
+    if (!data) return acceptPiped(readFileSync(input.path), inv, a, user, tracer);
+    tracer({ type: 'note', text: `${data.size} octets: kept in ${data.path} while it is sent, not in memory` });
+    return { envelope: a.alias(envelope), data };
+  } finally {
+    unlinkSync(input.path);
+  }
+}
+
+/** Remove the temporary file of a large message once it is delivered or spooled. */
+export function discard(data: MessageData): void {
+  if (!isFileData(data)) return;
+  try {
+    unlinkSync(data.path);
+  } catch {
+    /* gone */
+  }
+}
+
+/** A piped message (-bm) in memory, as it is submitted. @throws SmarthostError for bad addresses, headers, no recipients */
 export function acceptPiped(raw: Buffer, inv: Invocation, a: Acceptor, user: string, tracer: Tracer): { envelope: Envelope; data: Buffer } {
   const prepared = prepareMessage(raw, inv, { qualifyDomain: a.qualifyDomain, user });
   const { envelope, data, notes } = finishMessage(prepared, inv, { qualifyDomain: a.qualifyDomain, fqdn: a.fqdn, now: new Date(), random: randomBytes(8) });

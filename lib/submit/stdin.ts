@@ -3,45 +3,91 @@
  * that stream loads node:net and the stream machinery, a few milliseconds
  * of every submission's start-up (README, Performance). A descriptor that
  * is non-blocking (EAGAIN: the caller left O_NONBLOCK set) is finished with
- * the stream. Thin I/O.
+ * the stream. Input over IN_MEMORY_MAX goes on into a file as it is read
+ * (large.ts takes it from there), so memory stays flat whatever the size.
+ * Thin I/O.
  */
-import { readSync } from 'node:fs';
+import { closeSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { SmarthostError } from '../errors.js';
+import { IN_MEMORY_MAX } from '../data.js';
+import { tempFile, type RawFile } from './large.js';
 
 const CHUNK = 1 << 16;
 
+/** What was read: the whole input, or (over IN_MEMORY_MAX, with a `spillDir`) a file holding it. */
+export type Input = Buffer | RawFile;
+
+export const isRawFile = (i: Input): i is RawFile => !Buffer.isBuffer(i);
+
+function writeAll(fd: number, b: Buffer): void {
+  for (let off = 0; off < b.length; ) off += writeSync(fd, b, off, b.length - off);
+}
+
 /**
  * Read `fd` to its end. `rest` reads what is left through a stream when the
- * descriptor turns out to be non-blocking.
- * @throws SmarthostError E_IO naming the error; E_MESSAGE past `maxBytes`
+ * descriptor turns out to be non-blocking. With `spillDir`, input over
+ * IN_MEMORY_MAX is copied into a private file there (removed again should
+ * reading fail).
+ * @throws SmarthostError E_IO naming the error
  */
-export async function readInput(fd: number, rest: () => Promise<Buffer>, opts: { maxBytes?: number } = {}): Promise<Buffer> {
+export async function readInput(fd: number, rest: () => Promise<Buffer>, opts: { spillDir?: string } = {}): Promise<Input> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for (;;) {
-    const buf = Buffer.allocUnsafe(CHUNK);
-    let n: number;
-    try {
-      n = readSync(fd, buf, 0, CHUNK, null);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EAGAIN') {
-        chunks.push(await rest());
-        break;
+  let spill: { path: string; fd: number } | undefined;
+  let reuse: Buffer | undefined; // once spilling: one buffer for every read (no garbage per chunk)
+  try {
+    for (;;) {
+      const buf = reuse ?? Buffer.allocUnsafe(CHUNK);
+      let n: number;
+      try {
+        n = readSync(fd, buf, 0, CHUNK, null);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN') {
+          const more = await rest();
+          if (spill) writeAll(spill.fd, more);
+          else chunks.push(more);
+          size += more.length;
+          break;
+        }
+        if (code === 'EOF') break; // Windows pipes
+        throw new SmarthostError('E_IO', 'io', `reading the message failed: ${code ?? String(err)}`, { cause: err });
       }
-      if (code === 'EOF') break; // Windows pipes
-      throw new SmarthostError('E_IO', 'io', `reading the message failed: ${code ?? String(err)}`, { cause: err });
+      if (n === 0) break;
+      size += n;
+      const chunk = n === CHUNK ? buf : buf.subarray(0, n);
+      if (spill) {
+        writeAll(spill.fd, chunk);
+        continue;
+      }
+      chunks.push(chunk);
+      if (opts.spillDir !== undefined && size > IN_MEMORY_MAX) {
+        // from here on the input goes to a file: a large message is never held whole
+        spill = tempFile(opts.spillDir, 'input');
+        for (const c of chunks) writeAll(spill.fd, c);
+        chunks.length = 0;
+        reuse = Buffer.allocUnsafe(CHUNK);
+      }
     }
-    if (n === 0) break;
-    size += n;
-    if (opts.maxBytes !== undefined && size > opts.maxBytes) throw new SmarthostError('E_MESSAGE', 'data', `message larger than ${opts.maxBytes} bytes`);
-    chunks.push(n === CHUNK ? buf : buf.subarray(0, n));
+  } catch (err) {
+    if (spill) {
+      closeSync(spill.fd);
+      unlinkSync(spill.path);
+    }
+    if (err instanceof SmarthostError) throw err;
+    // the temporary file (ENOSPC, EACCES): the message was not accepted, the caller keeps it
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new SmarthostError('E_IO', 'temp', `cannot keep the message in ${opts.spillDir}: ${code}`, { cause: err });
+  }
+  if (spill) {
+    closeSync(spill.fd);
+    return { path: spill.path, size };
   }
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
-/** The message on standard input: read(2) on `io.stdinFd` when the entry gave one, else the stream. */
-export async function readStdin(io: { stdin: NodeJS.ReadableStream; stdinFd?: number }): Promise<Buffer> {
+/** The message on standard input: read(2) on `io.stdinFd` when the entry gave one, else the stream (always in memory). */
+export async function readStdin(io: { stdin: NodeJS.ReadableStream; stdinFd?: number }, spillDir?: string): Promise<Input> {
   const { readAll } = await import('./message.js');
-  return io.stdinFd === undefined ? readAll(io.stdin) : readInput(io.stdinFd, () => readAll(io.stdin));
+  return io.stdinFd === undefined ? readAll(io.stdin) : readInput(io.stdinFd, () => readAll(io.stdin), spillDir === undefined ? {} : { spillDir });
 }
