@@ -48,7 +48,8 @@ export async function fastMain(argv: string[], io: Io, full: () => FullMain): Pr
     const fqdn = localFqdn();
     const a = await acceptor(config, fqdn, noTrace, (w) => io.stderr(`send-smarthost: warning: ${w}\n`));
     const spool = spoolLayout(config.spoolDirectory);
-    const scratch = scratchDir(spool);
+    // where a large message is kept while it is prepared (decided only for one)
+    const scratch = (): string => scratchDir(spool);
     const raw = await readInput(io.stdinFd, async () => (await import('./submit/message.js')).readAll(io.stdin), { spillDir: scratch });
     const { envelope, data } = acceptInput(raw, inv, a, io.user, noTrace, scratch);
 

@@ -34,11 +34,11 @@ export async function acceptor(config: Config, fqdn: string, tracer: Tracer, war
 
 /**
  * A piped message (-bm) read by stdin.ts, as it is submitted: in memory, or
- * in a temporary file in `dir` (the caller removes it with {@link discard}
+ * in a temporary file in `dir()` (the caller removes it with {@link discard}
  * once the message is delivered or spooled). The raw input file is removed.
  * @throws SmarthostError for bad addresses, headers, no recipients
  */
-export function acceptInput(input: Input, inv: Invocation, a: Acceptor, user: string, tracer: Tracer, dir: string): { envelope: Envelope; data: MessageData } {
+export function acceptInput(input: Input, inv: Invocation, a: Acceptor, user: string, tracer: Tracer, dir: () => string): { envelope: Envelope; data: MessageData } {
   if (!isRawFile(input)) return acceptPiped(input, inv, a, user, tracer);
   try {
     const { head, bodyStart, separator } = rawHeader(input);
@@ -49,7 +49,7 @@ export function acceptInput(input: Input, inv: Invocation, a: Acceptor, user: st
     const prepared = prepareMessage(section, inv, { qualifyDomain: a.qualifyDomain, user });
     const { envelope, data: header, notes } = finishMessage(prepared, inv, { qualifyDomain: a.qualifyDomain, fqdn: a.fqdn, now: new Date(), random: randomBytes(8) });
     for (const text of notes) tracer({ type: 'note', text });
-    const data = writeLarge(input, header, bodyStart, inv.ignoreDots, dir, bodyStart === 0 || head[bodyStart - 1] === 0x0a);
+    const data = writeLarge(input, header, bodyStart, inv.ignoreDots, dir(), bodyStart === 0 || head[bodyStart - 1] === 0x0a);
     // a body line over 998 octets: the body is re-encoded in memory (large.ts)
     if (!data) return acceptPiped(readFileSync(input.path), inv, a, user, tracer);
     tracer({ type: 'note', text: `${data.size} octets: kept in ${data.path} while it is sent, not in memory` });

@@ -25,16 +25,17 @@ function writeAll(fd: number, b: Buffer): void {
 
 /**
  * Read `fd` to its end. `rest` reads what is left through a stream when the
- * descriptor turns out to be non-blocking. With `spillDir`, input over
- * IN_MEMORY_MAX is copied into a private file there (removed again should
+ * descriptor turns out to be non-blocking. With `spillDir` (asked only
+ * then), input over IN_MEMORY_MAX is copied into a private file there (removed again should
  * reading fail).
  * @throws SmarthostError E_IO naming the error
  */
-export async function readInput(fd: number, rest: () => Promise<Buffer>, opts: { spillDir?: string } = {}): Promise<Input> {
+export async function readInput(fd: number, rest: () => Promise<Buffer>, opts: { spillDir?: () => string } = {}): Promise<Input> {
   const chunks: Buffer[] = [];
   let size = 0;
   let spill: { path: string; fd: number } | undefined;
   let reuse: Buffer | undefined; // once spilling: one buffer for every read (no garbage per chunk)
+  let dir: string | undefined;
   try {
     for (;;) {
       const buf = reuse ?? Buffer.allocUnsafe(CHUNK);
@@ -63,7 +64,8 @@ export async function readInput(fd: number, rest: () => Promise<Buffer>, opts: {
       chunks.push(chunk);
       if (opts.spillDir !== undefined && size > IN_MEMORY_MAX) {
         // from here on the input goes to a file: a large message is never held whole
-        spill = tempFile(opts.spillDir, 'input');
+        dir = opts.spillDir();
+        spill = tempFile(dir, 'input');
         for (const c of chunks) writeAll(spill.fd, c);
         chunks.length = 0;
         reuse = Buffer.allocUnsafe(CHUNK);
@@ -77,7 +79,7 @@ export async function readInput(fd: number, rest: () => Promise<Buffer>, opts: {
     if (err instanceof SmarthostError) throw err;
     // the temporary file (ENOSPC, EACCES): the message was not accepted, the caller keeps it
     const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    throw new SmarthostError('E_IO', 'temp', `cannot keep the message in ${opts.spillDir}: ${code}`, { cause: err });
+    throw new SmarthostError('E_IO', 'temp', `cannot keep the message in ${dir ?? 'a temporary file'}: ${code}`, { cause: err });
   }
   if (spill) {
     closeSync(spill.fd);
@@ -87,7 +89,7 @@ export async function readInput(fd: number, rest: () => Promise<Buffer>, opts: {
 }
 
 /** The message on standard input: read(2) on `io.stdinFd` when the entry gave one, else the stream (always in memory). */
-export async function readStdin(io: { stdin: NodeJS.ReadableStream; stdinFd?: number }, spillDir?: string): Promise<Input> {
+export async function readStdin(io: { stdin: NodeJS.ReadableStream; stdinFd?: number }, spillDir?: () => string): Promise<Input> {
   const { readAll } = await import('./message.js');
   return io.stdinFd === undefined ? readAll(io.stdin) : readInput(io.stdinFd, () => readAll(io.stdin), spillDir === undefined ? {} : { spillDir });
 }

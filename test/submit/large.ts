@@ -79,10 +79,10 @@ t.test('a large message: spilled to a file while read, prepared like a small one
     writeFileSync(file, text);
     const inv = parseArgs([...args]);
     const fd = openSync(file, 'r');
-    const raw = await readInput(fd, async () => Buffer.alloc(0), { spillDir: dir });
+    const raw = await readInput(fd, async () => Buffer.alloc(0), { spillDir: () => dir });
     closeSync(fd);
     t.notOk(Buffer.isBuffer(raw), `${name}: spilled to a file`);
-    const big = acceptInput(raw, inv, a, 'root', noTrace, dir);
+    const big = acceptInput(raw, inv, a, 'root', noTrace, () => dir);
     t.ok(isFileData(big.data), `${name}: kept in a file`);
     const small = acceptPiped(Buffer.from(text), inv, a, 'root', noTrace);
     t.same(big.envelope, small.envelope, `${name}: the same envelope`);
