@@ -175,11 +175,11 @@ async function main() {
   const floor = await repeat('node -e 0 (floor)', RUNS, () => run(process.execPath, ['-e', '0']));
   rows.push(floor);
   say('caller latency, default mode');
-  rows.push(await repeat('send-smarthost, 2 KB, default mode', RUNS, () => run(process.execPath, [BIN, '-C', conf, '-oi', 'admin@example.test'], { input: msg })));
+  rows.push(await repeat('send-smarthost, 2 KB, default mode (-odb: spooled, detached deliverer)', RUNS, () => run(process.execPath, [BIN, '-C', conf, '-oi', 'admin@example.test'], { input: msg })));
   say('caller latency, -odi');
-  rows.push(await repeat('send-smarthost, 2 KB, -odi', RUNS, () => run(process.execPath, [BIN, '-C', conf, '-odi', '-oi', 'admin@example.test'], { input: msg })));
+  rows.push(await repeat('send-smarthost, 2 KB, -odi (delivered before exit)', RUNS, () => run(process.execPath, [BIN, '-C', conf, '-odi', '-oi', 'admin@example.test'], { input: msg })));
   if (supports(['-odq', 'admin@example.test'], conf) && spoolSupported) {
-    rows.push(await repeat('send-smarthost, 2 KB, -odq (spool only)', RUNS, () => run(process.execPath, [BIN, '-C', conf, '-odq', '-oi', 'admin@example.test'], { input: msg })));
+    rows.push(await repeat('send-smarthost, 2 KB, -odq (spooled only, fsynced)', RUNS, () => run(process.execPath, [BIN, '-C', conf, '-odq', '-oi', 'admin@example.test'], { input: msg })));
   } else notes.push('-odq: not supported by this build (no spool): skipped');
 
   let queue;
