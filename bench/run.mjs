@@ -4,7 +4,7 @@
 // (`node -e 0`). Every Node process runs with NODE_EXTRA_CA_CERTS unset: a real
 // host does not set it, and it adds ~90 ms to every Node start on these machines.
 //
-// Environment: BENCH_RUNS (repetitions per latency case, default 15),
+// Environment: BENCH_RUNS (repetitions per latency case, default 21),
 // BENCH_QUEUE (messages in the queue-run case, default 1000), BENCH_BIG (MiB
 // sizes, default "50,200"), BENCH_OUT (results directory, default bench/results).
 import { spawn, spawnSync } from 'node:child_process';
@@ -18,7 +18,7 @@ import { fixtureSink } from './sink.mjs';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+const RUNS = Number(process.env.BENCH_RUNS ?? 21);
 const QUEUE = Number(process.env.BENCH_QUEUE ?? 1000);
 const BIG = (process.env.BENCH_BIG ?? '50,200').split(',').filter(Boolean).map(Number);
 const OUT = resolve(process.env.BENCH_OUT ?? join(root, 'bench/results'));
@@ -37,10 +37,15 @@ const median = (xs) => {
 };
 const which = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim() || undefined;
 
-/** Run a command; wall time in ms, peak RSS in KiB (via GNU time when present). */
-function run(cmd, args, { input, stdinFile } = {}) {
+/**
+ * Run a command; wall time in ms, and with `rss` its peak RSS in KiB (via GNU
+ * time when present: its own exec adds a few ms, so latencies are timed
+ * without it and the RSS is taken in a separate run).
+ */
+function run(cmd, args, { input, stdinFile, rss: withRss = true } = {}) {
   return new Promise((done, fail) => {
-    const argv = TIME ? [TIME, ['-f', '%M', cmd, ...args]] : [cmd, args];
+    const timed = TIME && withRss;
+    const argv = timed ? [TIME, ['-f', '%M', cmd, ...args]] : [cmd, args];
     const t0 = performance.now();
     const child = spawn(argv[0], argv[1], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
@@ -50,7 +55,7 @@ function run(cmd, args, { input, stdinFile } = {}) {
     child.on('close', (code) => {
       const ms = performance.now() - t0;
       const lines = stderr.trim().split('\n');
-      const rss = TIME ? Number(lines.pop()) : NaN;
+      const rss = timed ? Number(lines.pop()) : NaN;
       done({ ms, rss, code, stderr: lines.join('\n') });
     });
     child.stdin.on('error', () => {});
@@ -60,17 +65,30 @@ function run(cmd, args, { input, stdinFile } = {}) {
   });
 }
 
-async function repeat(label, n, fn) {
-  const times = [];
-  const rss = [];
+/**
+ * Run each case `n` times, interleaved (round i runs every case once), so
+ * that the machine's drift over the run (other jobs, CPU frequency) falls on
+ * every case alike and the ratios to the floor compare like with like.
+ */
+async function interleave(cases, n) {
+  const check = (c, r) => {
+    if (r.code !== 0) throw new Error(`${c.label}: exit ${r.code}: ${r.stderr.split('\n').slice(-3).join(' | ')}`);
+    return r;
+  };
+  const times = cases.map(() => []);
   for (let i = 0; i < n; i++) {
-    const r = await fn(i);
-    if (r.code !== 0) throw new Error(`${label}: exit ${r.code}: ${r.stderr.split('\n').slice(-3).join(' | ')}`);
-    times.push(r.ms);
-    rss.push(r.rss);
-    await sleep(300); // let a detached deliverer of the previous run finish
+    for (const [k, c] of cases.entries()) {
+      times[k].push(check(c, await c.fn({ rss: false })).ms);
+      await sleep(300); // let a detached deliverer of the previous run finish
+    }
   }
-  return { label, median: median(times), min: Math.min(...times), rssKiB: median(rss), runs: n };
+  const out = [];
+  for (const [k, c] of cases.entries()) {
+    const rssKiB = check(c, await c.fn({ rss: true })).rss;
+    await sleep(300);
+    out.push({ label: c.label, median: median(times[k]), min: Math.min(...times[k]), rssKiB, runs: n });
+  }
+  return out;
 }
 
 async function startPeers() {
@@ -171,16 +189,17 @@ async function main() {
 
   say(`sink capacity...`);
   const capacity = await sinkCapacity(peers.smtpPort);
-  say(`floor: node -e 0 ×${RUNS}`);
-  const floor = await repeat('node -e 0 (floor)', RUNS, () => run(process.execPath, ['-e', '0']));
-  rows.push(floor);
-  say('caller latency, default mode');
-  rows.push(await repeat('send-smarthost, 2 KB, default mode (-odb: spooled, detached deliverer)', RUNS, () => run(process.execPath, [BIN, '-C', conf, '-oi', 'admin@example.test'], { input: msg })));
-  say('caller latency, -odi');
-  rows.push(await repeat('send-smarthost, 2 KB, -odi (delivered before exit)', RUNS, () => run(process.execPath, [BIN, '-C', conf, '-odi', '-oi', 'admin@example.test'], { input: msg })));
+  const cases = [
+    { label: 'node -e 0 (floor)', fn: (o) => run(process.execPath, ['-e', '0'], o) },
+    { label: 'send-smarthost, 2 KB, default mode (-odb: spooled, detached deliverer)', fn: (o) => run(process.execPath, [BIN, '-C', conf, '-oi', 'admin@example.test'], { ...o, input: msg }) },
+    { label: 'send-smarthost, 2 KB, -odi (delivered before exit)', fn: (o) => run(process.execPath, [BIN, '-C', conf, '-odi', '-oi', 'admin@example.test'], { ...o, input: msg }) },
+  ];
   if (supports(['-odq', 'admin@example.test'], conf) && spoolSupported) {
-    rows.push(await repeat('send-smarthost, 2 KB, -odq (spooled only, fsynced)', RUNS, () => run(process.execPath, [BIN, '-C', conf, '-odq', '-oi', 'admin@example.test'], { input: msg })));
+    cases.push({ label: 'send-smarthost, 2 KB, -odq (spooled only, fsynced)', fn: (o) => run(process.execPath, [BIN, '-C', conf, '-odq', '-oi', 'admin@example.test'], { ...o, input: msg }) });
   } else notes.push('-odq: not supported by this build (no spool): skipped');
+  say(`floor and caller latency: ${cases.length} cases × ${RUNS}, interleaved`);
+  rows.push(...(await interleave(cases, RUNS)));
+  const floor = rows[0];
 
   let queue;
   if (spoolSupported) {
