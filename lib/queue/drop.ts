@@ -106,6 +106,9 @@ export function listDrops(l: SpoolLayout, now: number): string[] {
  * before the lock is taken.
  */
 export function claimDrop(l: SpoolLayout, name: string, lock: LockDeps): Lock | undefined {
+  // the usual case first: nobody holds it
+  const claim = lockMessage(l.incoming, name, lock);
+  if (claim) return claim;
   const path = join(l.incoming, `${name}-L`);
   try {
     const owner = lstatSync(path).uid;
@@ -116,9 +119,10 @@ export function claimDrop(l: SpoolLayout, name: string, lock: LockDeps): Lock | 
     } catch {
       /* no drop file: nothing to protect */
     }
-    if (owner !== 0 && owner !== me && owner !== dropOwner) unlinkQuiet(path);
+    if (owner === 0 || owner === me || owner === dropOwner) return undefined; // a real claim
+    unlinkQuiet(path);
   } catch {
-    /* no claim yet */
+    /* released meanwhile */
   }
   return lockMessage(l.incoming, name, lock);
 }
@@ -239,7 +243,7 @@ export function dropHeader(name: string, drop: ReadDrop, deps: Pick<DropDeps, 'n
 }
 
 /** Whether a queued message in input/ has this id (a drop moved by a run that crashed before the unlink, or an id clash). */
-export const queuedAlready = (l: SpoolLayout, id: string): boolean => readHeader(l, id) !== undefined;
+export const queuedAlready = (l: SpoolLayout, id: string): boolean => existsSync(join(l.input, `${id}-H`));
 
 /**
  * Move a read drop into input/ (the spool owner only): the owner's uid is

@@ -41,9 +41,13 @@ export async function processDrop(name: string, deps: QueueDeps, opts: Pick<Proc
       drop.close();
     }
   } finally {
-    claim.release();
+    // in a queue run the claim goes in the background (later.ts): the drop file is gone or moved already
+    if (deps.later) deps.later.unlink(claim.path);
+    else claim.release();
   }
 }
+
+const myUid = process.getuid?.() ?? -1;
 
 /** processDrop once the drop file is read (its claim held). */
 async function processRead(name: string, drop: ReadDrop, deps: QueueDeps, opts: Pick<ProcessOptions, 'forced'>): Promise<ProcessResult> {
@@ -51,7 +55,7 @@ async function processRead(name: string, drop: ReadDrop, deps: QueueDeps, opts: 
   const dropDeps = { now: deps.now(), userName: deps.userName, newId: deps.newId };
   const h = dropHeader(name, drop, dropDeps);
   // the submitter's own process wrote the arrival line, unless it could not write the log (another user)
-  if (drop.uid !== (process.getuid?.() ?? -1)) deps.log.arrival(h);
+  if (drop.uid !== myUid) deps.log.arrival(h);
   const notDue = !opts.forced && h.nextAttempt !== undefined && h.nextAttempt > deps.now();
   if (notDue || queuedAlready(l, name)) {
     // its retry time has not come (a deferral written by the submitter's deliverer), or it is half-moved: queue it
