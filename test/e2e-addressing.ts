@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { startDns, type FakeDns } from '../fixtures/peers/fake-dns.js';
 import { startSmtp, type FakeSmtpOptions } from '../fixtures/peers/fake-smtp.js';
-import { BIN, runCli, testConfig } from '../fixtures/peers/run-cli.js';
+import { BIN, NODE, runCli, testConfig, withoutTapHooks } from '../fixtures/peers/run-cli.js';
 
 const MESSAGE = 'From: Cron Daemon <root@example.test>\nTo: root\nSubject: nightly\n\nall good\n';
 const ROUTE = 'smarthost.example.test';
@@ -85,7 +85,7 @@ t.test('aliases file errors and -bi', async (t) => {
 
 /** A -bs client that waits for each reply before sending the next command, as Symfony's does. */
 function interactive(args: string[]) {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(NODE[0]!, [...NODE.slice(1), BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...withoutTapHooks(process.env), NO_COLOR: '1' } });
   let buf = '';
   let stderr = '';
   const waiters: (() => void)[] = [];

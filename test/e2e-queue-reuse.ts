@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDns, type FakeDns } from '../fixtures/peers/fake-dns.js';
 import { startSmtp, type FakeSmtp, type FakeSmtpOptions } from '../fixtures/peers/fake-smtp.js';
-import { BIN, testConfig, withoutTapHooks } from '../fixtures/peers/run-cli.js';
+import { BIN, NODE, testConfig, withoutTapHooks } from '../fixtures/peers/run-cli.js';
 import { initSpool, spoolLayout, storeMessage } from '../lib/queue/spool.js';
 import { newHeader } from '../lib/queue/header.js';
 import { IdAllocator } from '../lib/queue/ids.js';
@@ -26,7 +26,7 @@ interface Run {
 function run(args: string[]): Promise<Run> {
   const env = withoutTapHooks(process.env);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...env, NO_COLOR: '1' }, cwd: '/' });
+    const child = spawn(NODE[0]!, [...NODE.slice(1), BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...env, NO_COLOR: '1' }, cwd: '/' });
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
