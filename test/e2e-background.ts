@@ -87,6 +87,7 @@ t.test('-v and -d watch the delivery: interactive, the result before the exit', 
   t.equal(odb.code, 0, odb.stderr);
   t.match(odb.stderr, /spooled; delivering in the background \(-odb\)/, '-v -odb: background as asked, and says so');
   t.ok(await until(() => e.smtp.messages.length === 2));
+  t.ok(await until(() => incoming(e).length === 0), 'the deliverer is done');
 });
 
 t.test('a bad address is refused at once; nothing is spooled', async (t) => {
