@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import dns2 from 'dns2';
 import { fixtureSink } from './sink.mjs';
+import { otherTools } from './others.mjs';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -35,7 +36,6 @@ const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const which = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim() || undefined;
 
 /**
  * Run a command; wall time in ms, and with `rss` its peak RSS in KiB (via GNU
@@ -197,6 +197,10 @@ async function main() {
   if (supports(['-odq', 'admin@example.test'], conf) && spoolSupported) {
     cases.push({ label: 'send-smarthost, 2 KB, -odq (spooled only, fsynced)', fn: (o) => run(process.execPath, [BIN, '-C', conf, '-odq', '-oi', 'admin@example.test'], { ...o, input: msg }) });
   } else notes.push('-odq: not supported by this build (no spool): skipped');
+  // msmtp and Exim, when installed (bench/others.mjs)
+  const others = otherTools({ dir, smtpPort: peers.smtpPort, ca: CA, msg, run, received: peers.received });
+  for (const tool of others.tools) cases.push(...tool.latency);
+  notes.push(...others.notes);
   say(`floor and caller latency: ${cases.length} cases × ${RUNS}, interleaved`);
   rows.push(...(await interleave(cases, RUNS)));
   const floor = rows[0];
@@ -215,6 +219,11 @@ async function main() {
     queue = { messages: delivered, seconds: r.ms / 1000, perSecond: delivered / (r.ms / 1000), rssKiB: r.rss };
     if (delivered !== QUEUE) notes.push(`queue run delivered ${delivered} of ${QUEUE}`);
   } else notes.push('queue run: this build has no spool (issue 3): skipped');
+  const otherQueues = [];
+  for (const tool of others.tools) {
+    say(`queue: ${tool.name}`);
+    otherQueues.push(await tool.queue(QUEUE));
+  }
 
   const big = [];
   for (const mib of BIG) {
@@ -222,11 +231,13 @@ async function main() {
     const file = await bigFile(dir, mib);
     const r = await run(process.execPath, [BIN, '-C', conf, '-odi', '-oi', 'admin@example.test'], { stdinFile: file });
     if (r.code !== 0) throw new Error(`${mib} MiB: exit ${r.code}: ${r.stderr}`);
-    big.push({ mib, seconds: r.ms / 1000, rssKiB: r.rss });
+    big.push({ mib, tool: 'send-smarthost -odi', seconds: r.ms / 1000, rssKiB: r.rss });
+    for (const tool of others.tools) {
+      const o = await tool.big(file);
+      if (o.code !== 0) notes.push(`${tool.name}, ${mib} MiB: exit ${o.code}: ${o.stderr.split('\n').slice(-2).join(' | ')}`);
+      else big.push({ mib, tool: tool.name === 'exim' ? 'exim -odi' : tool.name, seconds: o.ms / 1000, rssKiB: o.rss });
+    }
     rmSync(file);
-  }
-  for (const other of ['msmtp', 'exim4', 'exim']) {
-    if (!which(other)) notes.push(`${other}: not installed here: skipped`);
   }
   await peers.close();
   rmSync(dir, { recursive: true, force: true });
@@ -241,14 +252,15 @@ async function main() {
     '|---|---|---|---|',
     ...rows.map((r) => `| ${r.label} | ${r.median.toFixed(1)} | ${(r.median / f).toFixed(2)} × | ${(r.rssKiB / 1024).toFixed(1)} |`),
     ...(queue ? [`| queue run of ${queue.messages} messages (-qf) | ${(queue.seconds * 1000).toFixed(0)} | ${queue.perSecond.toFixed(0)} msg/s | ${(queue.rssKiB / 1024).toFixed(1)} |`] : []),
-    ...big.map((b) => `| one ${b.mib} MiB message, -odi | ${(b.seconds * 1000).toFixed(0)} | — | ${(b.rssKiB / 1024).toFixed(1)} (${(b.rssKiB / floor.rssKiB).toFixed(2)} × floor) |`),
+    ...otherQueues.map((q) => `| ${q.label} | ${q.ms.toFixed(0)} | ${q.perSecond.toFixed(0)} msg/s | ${q.rssKiB ? (q.rssKiB / 1024).toFixed(1) : '—'} |`),
+    ...big.map((b) => `| one ${b.mib} MiB message, ${b.tool} | ${(b.seconds * 1000).toFixed(0)} | — | ${(b.rssKiB / 1024).toFixed(1)} (${(b.rssKiB / floor.rssKiB).toFixed(2)} × floor) |`),
     `| sink capacity (one pipelined TLS connection, in-process) | — | ${capacity.toFixed(0)} msg/s | — |`,
     '',
     ...notes.map((n) => `- ${n}`),
   ].join('\n');
   mkdirSync(OUT, { recursive: true });
   writeFileSync(join(OUT, 'latest.md'), md + '\n');
-  writeFileSync(join(OUT, 'latest.json'), JSON.stringify({ when, machine, runs: RUNS, floor, rows, queue, big, sinkCapacity: capacity, notes }, null, 2) + '\n');
+  writeFileSync(join(OUT, 'latest.json'), JSON.stringify({ when, machine, runs: RUNS, floor, rows, queue, otherQueues, big, sinkCapacity: capacity, notes }, null, 2) + '\n');
   console.log(md);
 }
 
