@@ -7,7 +7,7 @@ import { build } from 'esbuild';
 import { createRequire } from 'node:module';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { trainCodeCache } from './build-cache.mjs';
 
@@ -56,6 +56,18 @@ const pinImportMetaUrl = {
   },
 };
 
+// nodemailer's DATA stream looks at every byte in JavaScript; lib/deliver/data-stream.ts gives
+// the same bytes with indexOf (test/deliver/data-stream.ts compares them), a third of a large
+// message's delivery time.
+const fastDataStream = {
+  name: 'fast-data-stream',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/data-stream\.js$/ }, (args) =>
+      /[\\/]nodemailer[\\/].*[\\/]smtp-connection$/.test(dirname(args.importer)) ? { path: fileURLToPath(new URL('./lib/deliver/data-stream.ts', import.meta.url)) } : undefined,
+    );
+  },
+};
+
 const demo = process.argv.includes('--demo');
 
 await build({
@@ -69,7 +81,7 @@ await build({
   sourcemap: 'linked',
   legalComments: 'none',
   logLevel: 'warning',
-  plugins: [dns2PacketOnly, nodemailerNoFetch],
+  plugins: [dns2PacketOnly, nodemailerNoFetch, fastDataStream],
   // a new id per build: bin/send-smarthost uses dist/<bundle>.cache only when it names this id
   banner: { js: `// build-id: ${randomBytes(16).toString('hex')}` },
 });

