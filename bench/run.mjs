@@ -6,7 +6,8 @@
 //
 // Environment: BENCH_RUNS (repetitions per latency case, default 21),
 // BENCH_QUEUE (messages in the queue-run case, default 1000), BENCH_BIG (MiB
-// sizes, default "50,200"), BENCH_OUT (results directory, default bench/results).
+// sizes, default "50,200"), BENCH_OUT (results directory, default bench/results),
+// BENCH_OTHERS=0 (leave out msmtp and Exim even when installed).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, createWriteStream, existsSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
@@ -198,7 +199,7 @@ async function main() {
     cases.push({ label: 'send-smarthost, 2 KB, -odq (spooled only, fsynced)', fn: (o) => run(process.execPath, [BIN, '-C', conf, '-odq', '-oi', 'admin@example.test'], { ...o, input: msg }) });
   } else notes.push('-odq: not supported by this build (no spool): skipped');
   // msmtp and Exim, when installed (bench/others.mjs)
-  const others = otherTools({ dir, smtpPort: peers.smtpPort, ca: CA, msg, run, received: peers.received });
+  const others = process.env.BENCH_OTHERS === '0' ? { tools: [], notes: ['msmtp and Exim: skipped (BENCH_OTHERS=0)'] } : otherTools({ dir, smtpPort: peers.smtpPort, ca: CA, msg, run, received: peers.received });
   for (const tool of others.tools) cases.push(...tool.latency);
   notes.push(...others.notes);
   say(`floor and caller latency: ${cases.length} cases × ${RUNS}, interleaved`);
