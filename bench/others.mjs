@@ -61,16 +61,24 @@ export function otherTools({ dir, smtpPort, ca, msg, run, received }) {
   const exim = which('exim4') ?? which('exim');
   const user = exim ? eximUser() : undefined;
   if (exim && !user) notes.push('exim: no exim user (Debian-exim, exim or mail) to run its deliveries as: skipped');
+  let eximReady = false;
+  const base = join(dir, 'exim');
   if (exim && user) {
-    const base = join(dir, 'exim');
-    mkdirSync(base, { recursive: true });
-    // Exim runs as its own user (it gives up root for -C): it must reach its directories
-    chmodSync(dir, 0o711);
-    chmodSync(base, 0o755);
-    for (const d of ['spool', 'log']) {
-      mkdirSync(join(base, d), { recursive: true });
-      chownSync(join(base, d), user.uid, user.gid);
+    try {
+      mkdirSync(base, { recursive: true });
+      // Exim runs as its own user (it gives up root for -C): it must reach its directories
+      chmodSync(dir, 0o711);
+      chmodSync(base, 0o755);
+      for (const d of ['spool', 'log']) {
+        mkdirSync(join(base, d), { recursive: true });
+        chownSync(join(base, d), user.uid, user.gid);
+      }
+      eximReady = true;
+    } catch (err) {
+      notes.push(`exim: cannot give its directories to ${user.name} (${err.code ?? err}; run the bench as root): skipped`);
     }
+  }
+  if (eximReady) {
     const conf = join(base, 'exim.conf');
     writeFileSync(
       conf,
