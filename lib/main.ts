@@ -255,7 +255,8 @@ async function send(config: Config, envelope: Envelope, data: MessageData, helo:
   tracer({ type: 'route', hosts: route.hostText, options: route.optionText });
   const deadline = startDeadline(config.deliveryTimeout); // delivery_timeout: DNS and every attempt
   const servers = config.dnsServers ?? systemNameServers();
-  const query = createDnsTransport({ servers, timeout: config.dnsTimeout, retries: config.dnsRetries, tracer });
+  // a submission's lookups end at the deadline (a queue run's are shared between messages: they run their course)
+  const query = createDnsTransport({ servers, timeout: config.dnsTimeout, retries: config.dnsRetries, tracer, ...(share?.routes ? {} : { signal: deadline.signal }) });
   const lookup = () => resolveRoute(route, { query, tracer });
   const resolution = await raceSignal(share?.routes ? cachedRoute(share.routes, lookup, tracer) : lookup(), deadline.signal).catch((err: unknown) => {
     if (!deadline.signal.aborted) throw err;

@@ -158,6 +158,19 @@ t.test('DNS: NXDOMAIN is permanent (69), SERVFAIL temporary (75)', async (t) => 
   t.equal(r.res.code, 75, r.res.stderr);
 });
 
+t.test('delivery_timeout during DNS: the process exits at the deadline, not after the DNS retries', async (t) => {
+  const silent = await startDns('seed', { silent: ['smarthost.example.test'] });
+  t.teardown(() => silent.close());
+  // without the deadline the lookups would take 2 record types x 6 tries x 1 s
+  const conf = testConfig({ route: 'smarthost.example.test', dnsPort: silent.port, smtpPort: 9, extra: ['delivery_timeout = 1s', 'dns_retry = 5'] });
+  const start = Date.now();
+  const res = await runCli(['-C', conf, 'admin@example.test'], MESSAGE);
+  const took = Date.now() - start;
+  t.equal(res.code, 75, res.stderr);
+  t.match(res.stderr, /during the DNS lookups/);
+  t.ok(took < 4000, `exited ${took} ms after the start`);
+});
+
 t.test('failover: a dead first host, then a working one', async (t) => {
   const good = await startSmtp({ cert: 'direct' });
   t.teardown(() => good.close());

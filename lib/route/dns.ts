@@ -47,6 +47,12 @@ export interface DnsTransportOptions {
   tcp?: (opts: net.NetConnectOpts) => net.Socket;
   /** Transaction id source (RFC 5452 §4.3: random over the whole 16 bits). */
   randomId?: () => number;
+  /**
+   * Ends every exchange in flight when aborted (delivery_timeout): its socket
+   * is closed and its timer cleared at once, so the process does not wait
+   * out dns_retrans; a query then fails as timed out.
+   */
+  signal?: AbortSignal;
 }
 
 /** How one exchange with one server ended. */
@@ -99,13 +105,13 @@ export function createDnsTransport(opts: DnsTransportOptions): DnsQuery {
     let id = newId();
     const query = encodeQuery(id, name, rrtype);
     tracer({ type: 'dns-query', name, rrtype, server: label, transport: 'udp' });
-    const udp = await udpExchange(udpSocket, server, query, timeout, (b) => accept(b, id, name, rrtype));
+    const udp = await udpExchange(udpSocket, server, query, timeout, (b) => accept(b, id, name, rrtype), opts.signal);
     if (udp.kind !== 'answer' || udp.msg.header.tc !== 1) return udp;
     // RFC 1035 §4.2.1 / RFC 7766 §5: a truncated answer is retried over TCP.
     tracer({ type: 'dns-truncated', name, rrtype });
     id = newId();
     tracer({ type: 'dns-query', name, rrtype, server: label, transport: 'tcp' });
-    return tcpExchange(tcpSocket, server, encodeQuery(id, name, rrtype), timeout, (b) => accept(b, id, name, rrtype));
+    return tcpExchange(tcpSocket, server, encodeQuery(id, name, rrtype), timeout, (b) => accept(b, id, name, rrtype), opts.signal);
   }
 
   return async (name, rrtype, callTracer) => {
@@ -117,6 +123,7 @@ export function createDnsTransport(opts: DnsTransportOptions): DnsQuery {
     for (let pass = 0; pass <= retries; pass++) {
       for (const server of servers) {
         if (out.has(server)) continue;
+        if (opts.signal?.aborted) break; // the deadline: no further tries
         tries++;
         const o = await tryServer(server, name, rrtype, tracer);
         if (o.kind === 'timeout') {
@@ -167,8 +174,13 @@ function udpExchange(
   query: Buffer,
   timeout: number,
   acceptFn: Accept,
+  signal?: AbortSignal,
 ): Promise<Outcome> {
   return new Promise((resolve) => {
+    if (signal?.aborted) {
+      resolve({ kind: 'timeout' });
+      return;
+    }
     let sock: dgram.Socket;
     try {
       sock = make(isIP(stripScope(server.address)) === 6 ? 'udp6' : 'udp4');
@@ -177,14 +189,17 @@ function udpExchange(
       return;
     }
     let done = false;
+    const onAbort = (): void => finish({ kind: 'timeout' });
     const finish = (o: Outcome): void => {
       if (done) return;
       done = true;
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       sock.close();
       resolve(o);
     };
     const timer = setTimeout(() => finish({ kind: 'timeout' }), timeout);
+    signal?.addEventListener('abort', onAbort);
     sock.on('error', (e) => finish({ kind: 'error', detail: errText(e) }));
     sock.on('message', (msg, rinfo) => {
       // Only the server we asked, from the port we asked (RFC 5452 §9.1).
@@ -205,8 +220,13 @@ function tcpExchange(
   query: Buffer,
   timeout: number,
   acceptFn: Accept,
+  signal?: AbortSignal,
 ): Promise<Outcome> {
   return new Promise((resolve) => {
+    if (signal?.aborted) {
+      resolve({ kind: 'timeout' });
+      return;
+    }
     let sock: net.Socket;
     try {
       sock = make({ host: server.address, port: server.port });
@@ -216,14 +236,17 @@ function tcpExchange(
     }
     let done = false;
     let buf: Buffer = Buffer.alloc(0);
+    const onAbort = (): void => finish({ kind: 'timeout' });
     const finish = (o: Outcome): void => {
       if (done) return;
       done = true;
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       sock.destroy();
       resolve(o);
     };
     const timer = setTimeout(() => finish({ kind: 'timeout' }), timeout);
+    signal?.addEventListener('abort', onAbort);
     sock.on('connect', () => {
       const len = Buffer.alloc(2);
       len.writeUInt16BE(query.length);

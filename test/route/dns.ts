@@ -163,6 +163,22 @@ t.test('a silent server: per-try timeout, retries counted, then E_DNS_TIMEOUT', 
   t.ok(took >= 550 && took < 2000, `took ${took} ms`);
 });
 
+t.test('the deadline (signal) ends a query in flight at once: socket closed, no further tries', async (t) => {
+  const dns = await startDns('seed', { silent: ['mail.dev.example.test'] });
+  t.teardown(() => dns.close());
+  const ac = new AbortController();
+  const query = createDnsTransport({ servers: [{ address: '127.0.0.1', port: dns.port }], timeout: 5000, retries: 2, signal: ac.signal });
+  const start = Date.now();
+  setTimeout(() => ac.abort(new Error('delivery_timeout')), 100);
+  const err = await query('mail.dev.example.test', 'A').catch((e: unknown) => e);
+  const took = Date.now() - start;
+  t.match(err, { code: 'E_DNS_TIMEOUT' }, 'reported as timed out');
+  t.ok(took < 1000, `ended at the deadline, not after dns_retrans (${took} ms)`);
+  t.equal(dns.queries.length, 1, 'no try after the deadline');
+  const again = await query('mail.dev.example.test', 'A').catch((e: unknown) => e);
+  t.match(again, { code: 'E_DNS_TIMEOUT', message: /after 0 tries/ }, 'an aborted transport asks nobody');
+});
+
 t.test('round robin: a dead first server, then the next one answers', async (t) => {
   const dead = await rawUdp(() => {});
   const dns = await startDns('seed');
