@@ -49,16 +49,24 @@ export function fileData(p: { path: string; fd?: number; offset: number; size: n
 
 export const dataSize = (d: MessageData): number => (isFileData(d) ? d.size : d.length);
 
-/** Read `length` bytes at `position` of a file region into `buf`. */
-function readAt(d: FileData, fd: number, buf: Buffer, position: number, length: number): number {
+/** Fill `buf` from `fd` at `position` (pread until full or end of file); returns the bytes read. */
+export function readFully(fd: number, buf: Buffer, position: number): number {
   let got = 0;
-  while (got < length) {
-    const n = readSync(fd, buf, got, length - got, d.offset + position + got);
+  while (got < buf.length) {
+    const n = readSync(fd, buf, got, buf.length - got, position + got);
     if (n === 0) break;
     got += n;
   }
   return got;
 }
+
+/** Write all of `buf` to `fd`. */
+export function writeFully(fd: number, buf: Buffer): void {
+  for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off, buf.length - off);
+}
+
+/** Read `length` bytes at `position` of a file region into `buf`. */
+const readAt = (d: FileData, fd: number, buf: Buffer, position: number, length: number): number => readFully(fd, buf.subarray(0, length), d.offset + position);
 
 /** Run `fn` with a descriptor of the region's file (its own, or one opened and closed here). */
 function withFd<T>(d: FileData, fn: (fd: number) => T): T {
@@ -115,9 +123,7 @@ export function eachChunk(d: MessageData, fn: (chunk: Buffer) => void): void {
 
 /** Write the data to `fd` (a spool file being written), chunk by chunk. */
 export function writeData(fd: number, d: MessageData): void {
-  eachChunk(d, (chunk) => {
-    for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off, chunk.length - off);
-  });
+  eachChunk(d, (chunk) => writeFully(fd, chunk));
 }
 
 /** `length` bytes of the data from `position`. */

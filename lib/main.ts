@@ -87,15 +87,15 @@ async function run(argv: string[], io: Io, pre?: Prepared): Promise<number> {
 
   const fqdn = localFqdn();
   const ctx: SubmitContext = { inv, config, io, tracer, fqdn };
-  // a message the fast path (lib/fast.ts) accepted and could not spool: deliver it now
   const [{ acceptor, acceptInput, discard }, { readStdin }, { scratchDir, spoolLayout }] = await Promise.all([
     import('./submit/accept.js'),
     import('./submit/stdin.js'),
     import('./queue/spool.js'),
   ]);
   if (pre?.accepted) {
+    // a message the fast path (lib/fast.ts) accepted and could not spool: deliver it now, without trying the spool again
     try {
-      return await submit(ctx, pre.accepted.envelope, pre.accepted.data);
+      return await submit({ ...ctx, inv: { ...inv, deliveryMode: 'i' } }, pre.accepted.envelope, pre.accepted.data);
     } finally {
       discard(pre.accepted.data);
     }

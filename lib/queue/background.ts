@@ -23,9 +23,8 @@
 import type { MessageData } from '../data.js';
 import { join } from 'node:path';
 import { unlinkSync } from 'node:fs';
-import { writeFileAtomic } from './atomic.js';
 import { attemptDelivery } from './attempt.js';
-import { claimDrop, readDrop, serializeDrop } from './drop.js';
+import { withDrop, writeDrop } from './drop.js';
 import { processDrop } from './run-drop.js';
 import { reportFailures } from './failures.js';
 import { processMessage } from './process.js';
@@ -47,34 +46,18 @@ export async function deliverDrop(id: string, deps: QueueDeps, by: string): Prom
     if ('bounces' in r) for (const b of r.bounces) await processMessage(b, deps, { forced: true, thaw: false, by });
     return r.status === 'completed' || r.status === 'locked' || r.status === 'gone' ? r.status : 'deferred';
   }
-  const claim = claimDrop(l, id, deps.lock);
-  if (!claim) return 'locked';
-  try {
-    const path = join(l.incoming, id);
-    let drop;
-    try {
-      drop = readDrop(path);
-    } catch (err) {
-      deps.say(err instanceof Error ? err.message : String(err));
-      return 'refused';
-    }
-    if (!drop) return 'gone'; // a queue run took it first
+  // not the spool owner: from the file, then remove or rewrite it (no later: not a queue run)
+  return withDrop(l, id, { lock: deps.lock, say: deps.say }, async (drop) => {
     if (drop.uid !== process.getuid?.()) {
-      deps.say(`${path}: owned by uid ${drop.uid}, not by this user: left for the queue runner`);
+      deps.say(`${join(l.incoming, id)}: owned by uid ${drop.uid}, not by this user: left for the queue runner`);
       return 'refused';
     }
-    try {
-      return await deliverFromDrop(l, path, drop.header, drop.data, deps);
-    } finally {
-      drop.close();
-    }
-  } finally {
-    claim.release();
-  }
+    return deliverFromDrop(l, id, drop.header, drop.data, deps);
+  });
 }
 
 /** A submitter who cannot write input/: deliver straight from the drop file, then remove or rewrite it. */
-async function deliverFromDrop(l: SpoolLayout, path: string, h: SpoolHeader, data: MessageData, deps: QueueDeps): Promise<DropDelivery> {
+async function deliverFromDrop(l: SpoolLayout, id: string, h: SpoolHeader, data: MessageData, deps: QueueDeps): Promise<DropDelivery> {
   const res = await attemptDelivery(h, data, deps, true);
   let next = res.header;
   if (res.failed.length > 0) {
@@ -88,11 +71,11 @@ async function deliverFromDrop(l: SpoolLayout, path: string, h: SpoolHeader, dat
     }
   }
   if (next.recipients.length === 0) {
-    unlinkSync(path);
+    unlinkSync(join(l.incoming, id));
     deps.log.completed(h.id);
     return 'completed';
   }
-  writeFileAtomic(path, serializeDrop(next, data), { tmpDir: l.incoming, what: 'drop' });
+  writeDrop(l, { ...next, id }, data, { replace: true });
   deps.log.note(h.id, `queued: ${res.reason ?? 'temporary failure'}`);
   return 'queued';
 }

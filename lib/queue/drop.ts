@@ -14,26 +14,25 @@
  * file's OWNER uid as the submitter (never what the file says), and moves the
  * message into input/ with the usual atomic writes before unlinking the drop.
  */
-import { dataSize, fileData, IN_MEMORY_MAX, sameData, type MessageData } from '../data.js';
-import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readdirSync, readSync, statSync, unlinkSync } from 'node:fs';
+import { dataSize, fileData, IN_MEMORY_MAX, readFully, sameData, type MessageData } from '../data.js';
+import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { SmarthostError } from '../errors.js';
 import { fsyncDir, writeFileAtomic } from './atomic.js';
 import { validateHeader, type SpoolHeader, type Submitter } from './header.js';
 import { isMessageId } from './ids.js';
 import { lockMessage, type Lock, type LockDeps } from './lock.js';
+import type { Later } from './later.js';
 import { ORPHAN_AGE, readData, readHeader, storeMessage, type SpoolLayout } from './spool.js';
 
 /** Longest envelope line accepted from a drop file. */
 const MAX_ENVELOPE = 1 << 20;
 
-/** Write a drop file. @throws the fs error (EEXIST when the id is taken: pick another). */
+/** Write a drop file (`replace`: over the existing one of that id). @throws the fs error (EEXIST when the id is taken: pick another). */
 export function writeDrop(l: SpoolLayout, header: SpoolHeader, data: MessageData, opts: { replace?: boolean } = {}): void {
-  writeFileAtomic(join(l.incoming, header.id), serializeDrop(header, data), { tmpDir: l.incoming, what: 'drop', noReplace: !opts.replace });
+  // the envelope as one JSON line, then the data
+  writeFileAtomic(join(l.incoming, header.id), [JSON.stringify(header) + '\n', data], { tmpDir: l.incoming, what: 'drop', noReplace: !opts.replace });
 }
-
-/** A drop file's content: the envelope as one JSON line, then the data. */
-export const serializeDrop = (header: SpoolHeader, data: MessageData): (string | MessageData)[] => [JSON.stringify(header) + '\n', data];
 
 /** Split a drop file into its validated envelope and data (pure). @throws SmarthostError E_IO */
 export function parseDrop(buf: Buffer, where: string): { header: SpoolHeader; data: Buffer } {
@@ -50,13 +49,13 @@ export function parseDrop(buf: Buffer, where: string): { header: SpoolHeader; da
 
 function readAllFd(fd: number, size: number): Buffer {
   const buf = Buffer.alloc(size);
-  let off = 0;
-  while (off < size) {
-    const n = readSync(fd, buf, off, size - off, off);
-    if (n === 0) break;
-    off += n;
-  }
-  return buf.subarray(0, off);
+  return buf.subarray(0, readFully(fd, buf, 0));
+}
+
+/** The validated envelope of an open drop file of `size` bytes, and where its data starts (only the envelope line is read). */
+function readEnvelope(fd: number, size: number, where: string): { header: SpoolHeader; offset: number } {
+  const head = readAllFd(fd, Math.min(size, MAX_ENVELOPE + 1));
+  return { header: parseDrop(head, where).header, offset: head.indexOf(0x0a) + 1 };
 }
 
 export interface DropDeps {
@@ -128,6 +127,41 @@ export function claimDrop(l: SpoolLayout, name: string, lock: LockDeps): Lock | 
 }
 
 /**
+ * Run `fn` on drop file `name` under its claim, the file read safely
+ * ({@link readDrop}) and closed afterwards. `locked`: another process holds
+ * the claim; `gone`: no such file (moved meanwhile); `refused`: a file that
+ * cannot be read safely (`say` tells why). In a queue run (`later`) the claim
+ * is released in the background, like a message's lock.
+ */
+export async function withDrop<T>(
+  l: SpoolLayout,
+  name: string,
+  deps: { lock: LockDeps; say: (line: string) => void; later?: Later },
+  fn: (drop: ReadDrop) => Promise<T>,
+): Promise<T | 'locked' | 'gone' | 'refused'> {
+  const claim = claimDrop(l, name, deps.lock);
+  if (!claim) return 'locked';
+  try {
+    let drop: ReadDrop | undefined;
+    try {
+      drop = readDrop(join(l.incoming, name));
+    } catch (err) {
+      deps.say(`drop file refused: ${err instanceof Error ? err.message : String(err)}`);
+      return 'refused';
+    }
+    if (!drop) return 'gone';
+    try {
+      return await fn(drop);
+    } finally {
+      drop.close();
+    }
+  } finally {
+    if (deps.later) deps.later.unlink(claim.path);
+    else claim.release();
+  }
+}
+
+/**
  * The envelopes of the drop files in incoming/ for -bp (the spool owner can
  * list the directory; anyone else gets undefined). A file that cannot be
  * read safely or parsed is left out: the queue run that moves it reports it.
@@ -151,12 +185,8 @@ export function peekDrops(l: SpoolLayout): SpoolHeader[] | undefined {
     try {
       const st = fstatSync(fd);
       if (!st.isFile() || st.nlink !== 1) continue;
-      const head = Buffer.alloc(Math.min(st.size, MAX_ENVELOPE + 1));
-      const n = readSync(fd, head, 0, head.length, 0);
-      const nl = head.subarray(0, n).indexOf(0x0a);
-      if (nl < 0) continue;
-      const h = validateHeader(JSON.parse(head.subarray(0, nl).toString('utf8')), path);
-      out.push({ ...h, id: name, size: st.size - nl - 1, frozen: undefined });
+      const { header, offset } = readEnvelope(fd, st.size, path);
+      out.push({ ...header, id: name, size: st.size - offset, frozen: undefined });
     } catch {
       /* damaged: reported by the queue run that moves it */
     } finally {
@@ -219,9 +249,7 @@ export function readDrop(path: string): ReadDrop | undefined {
     }
     if (st.size <= IN_MEMORY_MAX) return { ...parseDrop(readAllFd(fd, st.size), path), uid: st.uid, close: () => {} };
     // a large one: only the envelope line is read now
-    const head = readAllFd(fd, Math.min(st.size, MAX_ENVELOPE + 1));
-    const { header } = parseDrop(head, path);
-    const offset = head.indexOf(0x0a) + 1;
+    const { header, offset } = readEnvelope(fd, st.size, path);
     const data = fileData({ path, fd, offset, size: st.size - offset });
     kept = true;
     return { header, data, uid: st.uid, close: () => closeSync(fd) };

@@ -12,39 +12,18 @@
  * is removed delivers it again on the next run: a duplicate, never a loss,
  * as for queued messages.
  */
-import { renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { attemptDelivery } from './attempt.js';
-import { claimDrop, dropHeader, queueDrop, queuedAlready, readDrop, type ReadDrop } from './drop.js';
+import { dropHeader, queueDrop, queuedAlready, withDrop, type ReadDrop } from './drop.js';
 import { lockMessage } from './lock.js';
 import { settle, type ProcessOptions, type ProcessResult } from './process.js';
 import type { QueueDeps } from './deps.js';
-import type { SpoolLayout } from './spool.js';
+import { removeSpoolFile } from './spool.js';
 
 /** Deliver drop file `name` if it is due (or forced). */
 export async function processDrop(name: string, deps: QueueDeps, opts: Pick<ProcessOptions, 'forced'>): Promise<ProcessResult> {
-  const l = deps.spool;
-  const claim = claimDrop(l, name, deps.lock);
-  if (!claim) return { status: 'locked' };
-  try {
-    let drop: ReadDrop | undefined;
-    try {
-      drop = readDrop(join(l.incoming, name));
-    } catch (err) {
-      deps.say(`drop file refused: ${err instanceof Error ? err.message : String(err)}`);
-      return { status: 'gone' };
-    }
-    if (!drop) return { status: 'gone' }; // moved by another process meanwhile
-    try {
-      return await processRead(name, drop, deps, opts);
-    } finally {
-      drop.close();
-    }
-  } finally {
-    // in a queue run the claim goes in the background (later.ts): the drop file is gone or moved already
-    if (deps.later) deps.later.unlink(claim.path);
-    else claim.release();
-  }
+  const r = await withDrop(deps.spool, name, deps, (drop) => processRead(name, drop, deps, opts));
+  return typeof r === 'string' ? { status: r === 'locked' ? 'locked' : 'gone' } : r;
 }
 
 const myUid = process.getuid?.() ?? -1;
@@ -70,7 +49,7 @@ async function processRead(name: string, drop: ReadDrop, deps: QueueDeps, opts: 
   }
   const res = await attemptDelivery(h, drop.data, deps, opts.forced);
   if (res.failed.length === 0 && res.header.recipients.length === 0) {
-    removeDropFile(l, name, deps);
+    removeSpoolFile(l, join(l.incoming, name), deps.later);
     deps.log.completed(h.id);
     return { status: 'completed', bounces: [] };
   }
@@ -84,16 +63,4 @@ async function processRead(name: string, drop: ReadDrop, deps: QueueDeps, opts: 
   } finally {
     lock.release();
   }
-}
-
-/** Remove a delivered drop file: renamed into tmp/ and unlinked in the background during a run (later.ts), else at once. */
-function removeDropFile(l: SpoolLayout, name: string, deps: QueueDeps): void {
-  const path = join(l.incoming, name);
-  if (!deps.later) {
-    unlinkSync(path);
-    return;
-  }
-  const done = join(l.tmp, `${name}-drop.done`);
-  renameSync(path, done);
-  deps.later.unlink(done);
 }

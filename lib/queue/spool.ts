@@ -14,7 +14,7 @@
 import { tmpdir } from 'node:os';
 import { fileData, IN_MEMORY_MAX, type MessageData } from '../data.js';
 import { accessSync, chmodSync, chownSync, constants, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { SmarthostError } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
 import { parseHeader, serializeHeader, type SpoolHeader } from './header.js';
@@ -191,27 +191,29 @@ const unlinkIfThere = (p: string): boolean => {
  * ten times a rename, and would hold up the run.
  */
 export function removeMessage(l: SpoolLayout, id: string, later?: Later): boolean {
-  if (!later) {
-    const had = unlinkIfThere(headerPath(l, id));
-    unlinkIfThere(dataPath(l, id));
-    return had;
-  }
-  // rename(2) into tmp/ is atomic like unlink(2) and costs a tenth of it (the inode is freed later)
-  const had = renameIfThere(headerPath(l, id), join(l.tmp, `${id}-H.done`));
-  if (had) later.unlink(join(l.tmp, `${id}-H.done`));
-  if (renameIfThere(dataPath(l, id), join(l.tmp, `${id}-D.done`))) later.unlink(join(l.tmp, `${id}-D.done`));
+  const had = removeSpoolFile(l, headerPath(l, id), later);
+  removeSpoolFile(l, dataPath(l, id), later);
   return had;
 }
 
-const renameIfThere = (from: string, to: string): boolean => {
+/**
+ * Remove a spool file (of input/ or incoming/): at once, or with `later` (a
+ * queue run) renamed into tmp/ and unlinked there in the background.
+ * Returns false when it was not there. @throws the fs error
+ */
+export function removeSpoolFile(l: SpoolLayout, path: string, later?: Later): boolean {
+  if (!later) return unlinkIfThere(path);
+  // rename(2) into tmp/ is atomic like unlink(2) and costs a tenth of it (the inode is freed later)
+  const done = join(l.tmp, `${basename(path)}.done`);
   try {
-    renameSync(from, to);
-    return true;
+    renameSync(path, done);
   } catch (err) {
     if (errno(err) === 'ENOENT') return false;
     throw err;
   }
-};
+  later.unlink(done);
+  return true;
+}
 
 /**
  * Remove debris older than {@link ORPHAN_AGE}: -D files without a -H (a crash

@@ -46,14 +46,12 @@ export function acceptInput(input: Input, inv: Invocation, a: Acceptor, user: st
     if (!inv.ignoreDots && truncateAtDot(head).length < head.length) return acceptPiped(head, inv, a, user, tracer);
     // the header section alone, with the empty line that a body needs after it
     const section = !separator && bodyStart < input.size ? Buffer.concat([head, Buffer.from('\n')]) : head;
-    const prepared = prepareMessage(section, inv, { qualifyDomain: a.qualifyDomain, user });
-    const { envelope, data: header, notes } = finishMessage(prepared, inv, { qualifyDomain: a.qualifyDomain, fqdn: a.fqdn, now: new Date(), random: randomBytes(8) });
-    for (const text of notes) tracer({ type: 'note', text });
+    const { envelope, data: header } = acceptPiped(section, inv, a, user, tracer);
     const data = writeLarge(input, header, bodyStart, inv.ignoreDots, dir(), bodyStart === 0 || head[bodyStart - 1] === 0x0a);
     // a body line over 998 octets: the body is re-encoded in memory (large.ts)
     if (!data) return acceptPiped(readFileSync(input.path), inv, a, user, tracer);
     tracer({ type: 'note', text: `${data.size} octets: kept in ${data.path} while it is sent, not in memory` });
-    return { envelope: a.alias(envelope), data };
+    return { envelope, data };
   } finally {
     unlinkSync(input.path);
   }

@@ -10,10 +10,10 @@
  * prepared as a small one, the one case where a large message is held whole.
  */
 import { isAscii } from 'node:buffer';
-import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { SmarthostError } from '../errors.js';
-import { IN_MEMORY_MAX, type FileData } from '../data.js';
+import { IN_MEMORY_MAX, readFully, writeFully, type FileData } from '../data.js';
 import { scanHeaders } from './message.js';
 import { MAX_LINE } from './hygiene.js';
 
@@ -25,22 +25,12 @@ export interface RawFile {
 
 const CHUNK = 1 << 20;
 
-function readAt(fd: number, buf: Buffer, position: number): number {
-  let got = 0;
-  while (got < buf.length) {
-    const n = readSync(fd, buf, got, buf.length - got, position + got);
-    if (n === 0) break;
-    got += n;
-  }
-  return got;
-}
-
 /** The header section of a raw file: the bytes up to and including the empty line (or up to the first non-header line). */
 export function rawHeader(raw: RawFile): { head: Buffer; bodyStart: number; separator: boolean } {
   const fd = openSync(raw.path, 'r');
   try {
     const buf = Buffer.alloc(Math.min(raw.size, IN_MEMORY_MAX));
-    const n = readAt(fd, buf, 0);
+    const n = readFully(fd, buf, 0);
     const scan = scanHeaders(buf.subarray(0, n));
     if (scan.bodyStart >= n && raw.size > n) throw new SmarthostError('E_MESSAGE', 'data', `the header section is over ${IN_MEMORY_MAX} octets`);
     return { head: buf.subarray(0, scan.bodyStart), bodyStart: scan.bodyStart, separator: scan.separator };
@@ -76,7 +66,7 @@ export function copyBody(raw: RawFile, from: number, out: number, ignoreDots: bo
   };
   const flush = (): void => {
     const b = output.subarray(0, outLen);
-    for (let off = 0; off < b.length; ) off += writeSync(out, b, off, b.length - off);
+    writeFully(out, b);
     if (!eightBit && !isAscii(b)) eightBit = true;
     size += b.length;
     outLen = 0;
@@ -84,7 +74,7 @@ export function copyBody(raw: RawFile, from: number, out: number, ignoreDots: bo
   try {
     let carry = 0; // an unfinished line at the start of `input` (at most MAX_LINE octets and a CR waiting for its LF)
     for (let pos = from; ; ) {
-      const n = pos < raw.size ? readAt(fd, input.subarray(carry, carry + Math.min(chunk, raw.size - pos)), pos) : 0;
+      const n = pos < raw.size ? readFully(fd, input.subarray(carry, carry + Math.min(chunk, raw.size - pos)), pos) : 0;
       const eof = n === 0;
       pos += n;
       const end = carry + n;
@@ -159,7 +149,7 @@ export function writeLarge(raw: RawFile, header: Buffer, bodyStart: number, igno
   const out = tempFile(dir, 'message');
   let ok = false;
   try {
-    for (let off = 0; off < header.length; ) off += writeSync(out.fd, header, off, header.length - off);
+    writeFully(out.fd, header);
     const body = copyBody(raw, bodyStart, out.fd, ignoreDots, CHUNK, afterLf);
     if ('longLine' in body) return undefined;
     ok = true;

@@ -7,9 +7,9 @@
  * (large.ts takes it from there), so memory stays flat whatever the size.
  * Thin I/O.
  */
-import { closeSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, readSync, unlinkSync } from 'node:fs';
 import { SmarthostError } from '../errors.js';
-import { IN_MEMORY_MAX } from '../data.js';
+import { IN_MEMORY_MAX, writeFully } from '../data.js';
 import { tempFile, type RawFile } from './large.js';
 
 const CHUNK = 1 << 16;
@@ -18,10 +18,6 @@ const CHUNK = 1 << 16;
 export type Input = Buffer | RawFile;
 
 export const isRawFile = (i: Input): i is RawFile => !Buffer.isBuffer(i);
-
-function writeAll(fd: number, b: Buffer): void {
-  for (let off = 0; off < b.length; ) off += writeSync(fd, b, off, b.length - off);
-}
 
 /**
  * Read `fd` to its end. `rest` reads what is left through a stream when the
@@ -46,7 +42,7 @@ export async function readInput(fd: number, rest: () => Promise<Buffer>, opts: {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'EAGAIN') {
           const more = await rest();
-          if (spill) writeAll(spill.fd, more);
+          if (spill) writeFully(spill.fd, more);
           else chunks.push(more);
           size += more.length;
           break;
@@ -58,7 +54,7 @@ export async function readInput(fd: number, rest: () => Promise<Buffer>, opts: {
       size += n;
       const chunk = n === CHUNK ? buf : buf.subarray(0, n);
       if (spill) {
-        writeAll(spill.fd, chunk);
+        writeFully(spill.fd, chunk);
         continue;
       }
       chunks.push(chunk);
@@ -66,7 +62,7 @@ export async function readInput(fd: number, rest: () => Promise<Buffer>, opts: {
         // from here on the input goes to a file: a large message is never held whole
         dir = opts.spillDir();
         spill = tempFile(dir, 'input');
-        for (const c of chunks) writeAll(spill.fd, c);
+        for (const c of chunks) writeFully(spill.fd, c);
         chunks.length = 0;
         reuse = Buffer.allocUnsafe(CHUNK);
       }
