@@ -12,7 +12,7 @@ import { existsSync, readFile as readFileCb } from 'node:fs';
 import { SmarthostError, configError, EX, reportError } from './errors.js';
 import { noTrace, type TraceEvent, type Tracer } from './report/trace.js';
 import { parseArgs, usage } from './submit/cli.js';
-import { invocationConfig } from './route/config.js';
+import { invocationConfig, noRouteError } from './route/config.js';
 import { localFqdn } from './submit/hostname.js';
 import { armCrashPoint } from './queue/crash.js';
 import { queueCommandOf } from './queue/command-of.js';
@@ -82,7 +82,7 @@ async function run(argv: string[], io: Io, pre?: Prepared): Promise<number> {
     const [{ queueCommand }, deps] = await Promise.all([import('./queue/commands.js'), wireQueue(ctx)]);
     return queueCommand({ command: queueCmd, force: inv.queueForce === true, ids: inv.recipients, by: io.user, out: io.stdout }, deps);
   }
-  if (!config.route) throw configError(`${config.file}: route_data is not set: nowhere to send mail`);
+  if (!config.route) throw noRouteError(config);
   const tracer = await tracerFor(inv, io);
 
   const fqdn = localFqdn();
@@ -202,7 +202,7 @@ async function wireQueue(ctx: SubmitContext): Promise<QueueDeps> {
   return queueDeps({
     config,
     deliver: (envelope, data) => {
-      if (!config.route) throw configError(`${config.file}: route_data is not set: nowhere to send mail`);
+      if (!config.route) throw noRouteError(config);
       return send(config, envelope, data, config.heloData ?? fqdn, tracer, io.env, share);
     },
     shareConnections: () => startSharing(share, tracer),

@@ -60,6 +60,8 @@ export interface NameServer {
 export interface Config {
   /** Where it came from (for messages): the path given to loadConfig (even when an optional file was missing), '(defaults)' from defaultConfig(). */
   file: string;
+  /** The default file did not exist, so these are the built-in defaults (noRouteError says how to start). */
+  missing?: true;
   route?: Route;
   port: number;
   heloData?: string;

@@ -44,6 +44,19 @@ export function invocationConfig(named: string | undefined): Promise<Config> {
   return loadConfig(named ?? DEFAULT_CONFIG_FILE, { mustExist: named !== undefined });
 }
 
+/**
+ * Why an invocation that must send mail cannot: no route_data. When the
+ * default file is simply absent (a fresh install), say so and how to start.
+ */
+export function noRouteError(config: Config): SmarthostError {
+  if (config.missing) {
+    return configError(
+      `${config.file} does not exist: nowhere to send mail. Create it with at least "route_data = <your smarthost>" (a commented sample is contrib/send-smarthost.conf in the package; see send-smarthost.conf(5)), or name a file with -C`,
+    );
+  }
+  return configError(`${config.file}: route_data is not set: nowhere to send mail`);
+}
+
 /** The default spool (spool_directory); see lib/queue/spool.ts for its layout. */
 export const DEFAULT_SPOOL_DIRECTORY = '/var/spool/send-smarthost';
 
@@ -304,7 +317,7 @@ export async function loadConfig(path: string, opts: { mustExist: boolean } = { 
     text = readFileSync(path, 'utf8');
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ENOENT' && !opts.mustExist) return defaultConfig(path);
+    if (err.code === 'ENOENT' && !opts.mustExist) return { ...defaultConfig(path), missing: true };
     throw new SmarthostError('E_CONFIG', 'config', `cannot read ${path}: ${describeErrno(err)}`, { cause: e });
   }
   const cfg = parseConfig(text, path);

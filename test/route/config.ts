@@ -2,7 +2,7 @@ import t from 'tap';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultConfig, loadConfig, OPTION_NAMES, parseBoolean, parseConfig } from '../../lib/route/config.js';
+import { defaultConfig, loadConfig, noRouteError, OPTION_NAMES, parseBoolean, parseConfig } from '../../lib/route/config.js';
 import { SmarthostError } from '../../lib/errors.js';
 import { matchHostList, parseHostList } from '../../lib/route/hostlist.js';
 import type { Config } from '../../lib/types.js';
@@ -239,7 +239,7 @@ t.test('loadConfig', async (t) => {
   await t.rejects(loadConfig(missing), { message: `cannot read ${missing}: no such file`, code: 'E_CONFIG', kind: 'config' });
   await t.rejects(loadConfig(missing, { mustExist: true }), SmarthostError);
   const def = await loadConfig(missing, { mustExist: false });
-  t.strictSame(def, defaultConfig(missing));
+  t.strictSame(def, { ...defaultConfig(missing), missing: true }, "the defaults, marked as from a missing file");
 
   // other errors are fatal even when the file is optional
   await t.rejects(loadConfig(join(dir, 'sub'), { mustExist: false }), { message: `cannot read ${join(dir, 'sub')}: is a directory` });
@@ -282,4 +282,14 @@ t.test('delivery_mode (issue 5: -odb is the default)', async (t) => {
   t.equal(parseConfig('delivery_mode = Queue\n', 'f').deliveryMode, 'q', 'case ignored');
   t.equal(parseConfig('delivery_mode = background\n', 'f').deliveryMode, 'b');
   t.throws(() => parseConfig('port = 25\ndelivery_mode = later\n', 'f'), /^f:2: bad delivery_mode "later" \(background, interactive or queue\)$/);
+});
+
+t.test('a missing default file says so and how to start; a file without route_data says that', async (t) => {
+  const missing = await loadConfig('/nonexistent/send-smarthost.conf', { mustExist: false });
+  t.equal(missing.missing, true);
+  const e = noRouteError(missing);
+  t.equal(e.kind, 'config');
+  t.match(e.message, /^\/nonexistent\/send-smarthost\.conf does not exist: nowhere to send mail\. Create it with at least "route_data = <your smarthost>"/);
+  t.match(e.message, /contrib\/send-smarthost\.conf/);
+  t.equal(noRouteError(parseConfig('port = 25\n', '/x.conf')).message, '/x.conf: route_data is not set: nowhere to send mail');
 });
