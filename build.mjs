@@ -1,6 +1,8 @@
-// Builds the shipped program: two CommonJS bundles, dist/send-smarthost.cjs
-// (the entry: argv, configuration and the fast submission path, lib/fast.ts)
-// and dist/modes.cjs (everything else, loaded by the entry when needed).
+// Builds the shipped program: three CommonJS bundles, dist/send-smarthost.cjs
+// (the entry: argv, configuration and the fast submission path, lib/fast.ts),
+// dist/modes.cjs (everything else, loaded by the entry when needed) and
+// dist/ops.cjs (the operator command line on commander: --help, --version, the
+// subcommands; no code cache, it is not on any submission's path).
 // CJS, not ESM: an ESM entry costs ~10 ms of start-up (see README, Performance).
 // dns2 is mapped to its packet codec only: its index loads DoH/HTTP servers we never use.
 import { build } from 'esbuild';
@@ -71,7 +73,7 @@ const fastDataStream = {
 const demo = process.argv.includes('--demo');
 
 await build({
-  entryPoints: { 'send-smarthost': 'bin/send-smarthost.ts', modes: 'bin/modes.ts' },
+  entryPoints: { 'send-smarthost': 'bin/send-smarthost.ts', modes: 'bin/modes.ts', ops: 'bin/ops.ts' },
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
   bundle: true,

@@ -9,17 +9,23 @@
  */
 import { userInfo } from 'node:os';
 import { basename, join } from 'node:path';
-import { fastMain, type FullMain } from '../lib/fast.js';
+import { fastMain, type FullMain, type OpsMain } from '../lib/fast.js';
 
-type Loader = (name: string) => { main: FullMain };
+type Loader = (name: string) => unknown;
 const LOADER = Symbol.for('send-smarthost.load');
 
-/** lib/main.ts's main from dist/modes.cjs. */
-function full(): FullMain {
+/** The exports of dist/<name>, through bin/send-smarthost's loader (with its code cache) when there is one. */
+function bundle<T>(name: string): T {
   const load = (globalThis as Record<symbol, Loader | undefined>)[LOADER];
-  // this file is bundled into dist/, next to modes.cjs; module.require keeps esbuild from bundling it
-  return load ? load('modes.cjs').main : (module.require(join(__dirname, 'modes.cjs')) as { main: FullMain }).main;
+  // this file is bundled into dist/, next to the others; module.require keeps esbuild from bundling them
+  return (load ? load(name) : module.require(join(__dirname, name))) as T;
 }
+
+/** lib/main.ts's main from dist/modes.cjs. */
+const full = (): FullMain => bundle<{ main: FullMain }>('modes.cjs').main;
+
+/** lib/ops/program.ts's operatorMain from dist/ops.cjs (commander). */
+const ops = (): OpsMain => bundle<{ operatorMain: OpsMain }>('ops.cjs').operatorMain;
 
 /** The submitter's login name (by uid, as sendmail does), for the default sender. */
 function loginName(): string {
@@ -75,6 +81,7 @@ fastMain(
     ...(process.argv[1] ? { self: { node: process.execPath, script: process.argv[1] } } : {}),
   },
   full,
+  ops,
 ).then(
   (code) => {
     settled = true;

@@ -12,7 +12,7 @@
  */
 import { reportError } from './errors.js';
 import { dataSize } from './data.js';
-import { parseArgs } from './submit/cli.js';
+import { operatorCommand, parseArgs } from './submit/cli.js';
 import { invocationConfig } from './route/config.js';
 import { deliveryMode } from './submit/mode.js';
 import { queueCommandOf } from './queue/command-of.js';
@@ -34,14 +34,22 @@ import type { Io, Prepared } from './main.js';
 /** lib/main.ts's main, from the second bundle. */
 export type FullMain = (argv: string[], io: Io, pre?: Prepared) => Promise<number>;
 
-/** Run send-smarthost; `full` loads the rest of the program when this path does not apply. */
-export async function fastMain(argv: string[], io: Io, full: () => FullMain): Promise<number> {
+/** lib/ops/program.ts's operatorMain, from the third bundle (commander). */
+export type OpsMain = (argv: string[], io: Io) => Promise<number>;
+
+/**
+ * Run send-smarthost; `full` loads the rest of the program when this path
+ * does not apply, `ops` the operator command line (--help, --version, the
+ * subcommands).
+ */
+export async function fastMain(argv: string[], io: Io, full: () => FullMain, ops: () => OpsMain): Promise<number> {
   try {
+    if (operatorCommand(argv, io.invokedAs)) return await ops()(argv, io);
     const inv = parseArgs(argv, io.invokedAs);
-    // -v/-d (a trace), -bs, -bp, -q, -M, --help, newaliases…: the full program
-    if (inv.help || inv.mode !== 'm' || inv.verbose || inv.debug || queueCommandOf(inv) !== undefined || io.stdinFd === undefined) return await full()(argv, io, { inv });
+    // -v/-d (a trace), -bs, -bp, -q, -M, newaliases…: the full program
+    if (inv.mode !== 'm' || inv.verbose || inv.debug || queueCommandOf(inv) !== undefined || io.stdinFd === undefined) return await full()(argv, io, { inv });
     armCrashPoint(io.env.SEND_SMARTHOST_TEST_CRASH); // test-only (lib/queue/crash.ts)
-    const config = await invocationConfig(inv.configFile ?? io.env.SEND_SMARTHOST_CONFIG);
+    const config = await invocationConfig(inv.configFile ?? io.env.SEND_SMARTHOST_CONFIG, inv.configOverrides);
     const mode = deliveryMode(inv, config, io.self !== undefined);
     if (mode === 'i' || !config.route) return await full()(argv, io, { inv, config });
 

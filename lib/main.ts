@@ -11,7 +11,7 @@ import { dataSize, type MessageData } from './data.js';
 import { existsSync, readFile as readFileCb } from 'node:fs';
 import { SmarthostError, configError, EX, reportError } from './errors.js';
 import { noTrace, type TraceEvent, type Tracer } from './report/trace.js';
-import { parseArgs, usage } from './submit/cli.js';
+import { parseArgs } from './submit/cli.js';
 import { invocationConfig, noRouteError } from './route/config.js';
 import { localFqdn } from './submit/hostname.js';
 import { armCrashPoint } from './queue/crash.js';
@@ -66,13 +66,9 @@ export async function main(argv: string[], io: Io, pre?: Prepared): Promise<numb
 
 async function run(argv: string[], io: Io, pre?: Prepared): Promise<number> {
   const inv = pre?.inv ?? parseArgs(argv, io.invokedAs);
-  if (inv.help) {
-    io.stdout(usage());
-    return EX.OK;
-  }
   armCrashPoint(io.env.SEND_SMARTHOST_TEST_CRASH); // test-only (lib/queue/crash.ts)
 
-  const config = pre?.config ?? (await invocationConfig(inv.configFile ?? io.env.SEND_SMARTHOST_CONFIG));
+  const config = pre?.config ?? (await invocationConfig(inv.configFile ?? io.env.SEND_SMARTHOST_CONFIG, inv.configOverrides));
   if (inv.mode === 'i') return newaliases(config, io);
   const queueCmd = queueCommandOf(inv);
   if (queueCmd !== undefined) {
@@ -179,7 +175,7 @@ export async function submit(ctx: SubmitContext, envelope: Envelope, data: Messa
     {
       queueOnly: mode === 'q',
       background: mode === 'b',
-      queueDeferred: config.queueDeferred && inv.noQueue !== true,
+      queueDeferred: config.queueDeferred && inv.noQueue !== true && !inv.configOverrides?.length,
       errorMode: inv.errorMode ?? 'p',
       verbose: inv.verbose || inv.debug,
       submitter: { uid: process.getuid?.() ?? -1, user: io.user },

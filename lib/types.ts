@@ -227,8 +227,6 @@ export interface Invocation {
   dsnNotify?: string;
   dsnRet?: string;
   dsnEnvid?: string;
-  /** --help given (sendmail's -h is the hop count). */
-  help?: boolean;
   /** X of -dX (debug flags as given); -d alone leaves it undefined. */
   debugFlags?: string;
   /** X of -qX (interval or selector as given); -q alone leaves it undefined. */
@@ -252,6 +250,15 @@ export interface Invocation {
   initSpool?: boolean;
   /** Error mode of -oeX / -eX (last one wins): p print (default), m mail, e mail and exit 0, q quiet, w write. */
   errorMode?: 'p' | 'm' | 'e' | 'q' | 'w';
+  /** -O name=value with a configuration option's name, in order (lib/route/config.ts applies them over the file). */
+  configOverrides?: ConfigOverride[];
+}
+
+/** One `-O name[=value]` naming a configuration option (a line of the file given on the command line). */
+export interface ConfigOverride {
+  name: string;
+  /** Absent for `-O name` (a boolean such as `-O no_queue_deferred`). */
+  value?: string;
 }
 
 /** sendmail's DeliveryMode (Exim's -odX): b background, i interactive, q queue only. */

@@ -24,6 +24,7 @@ function install(caches: (good: Buffer) => Buffer | undefined): string {
   mkdirSync(join(dir, 'dist'));
   copyFileSync(join(root, 'bin/send-smarthost'), join(dir, 'bin/send-smarthost'));
   copyFileSync(join(root, 'bin/package.json'), join(dir, 'bin/package.json'));
+  copyFileSync(join(root, 'dist/ops.cjs'), join(dir, 'dist/ops.cjs')); // --help (commander; no code cache)
   for (const b of BUNDLES) {
     copyFileSync(join(root, 'dist', b), join(dir, 'dist', b));
     const bytes = caches(readFileSync(join(root, 'dist', `${b}.cache`)));
@@ -55,7 +56,7 @@ t.test('same behaviour with the cache, a foreign one, a damaged one, or none', a
   ];
   const want = run(install(() => undefined), ['--help']);
   t.equal(want.code, 0);
-  t.match(want.stdout, /^usage: send-smarthost/);
+  t.match(want.stdout, /^Usage: send-smarthost/);
   for (const [name, bytes] of cases) {
     const dir = install(bytes);
     // a mode of the second bundle, loaded by the entry

@@ -6,7 +6,10 @@
 import t, { type Test } from 'tap';
 import { startDns, type FakeDns } from '../fixtures/peers/fake-dns.js';
 import { startSmtp, type FakeSmtpOptions } from '../fixtures/peers/fake-smtp.js';
-import { runCli, testConfig, writeConfig } from '../fixtures/peers/run-cli.js';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CA, runCli, testConfig, writeConfig } from '../fixtures/peers/run-cli.js';
 
 const MESSAGE = 'From: Cron Daemon <root@example.test>\nTo: admin@example.test\nSubject: nightly\n\nall good\n';
 
@@ -207,5 +210,40 @@ t.test('-bp with no spool, --help', async (t) => {
   t.equal(bp.stdout, '');
   const help = await runCli(['--help']);
   t.equal(help.code, 0);
-  t.match(help.stdout, /-t/);
+  t.match(help.stdout, /^Usage: send-smarthost/);
+  t.match(help.stdout, /\n {2}-t +add recipients from the To, Cc and Bcc headers/);
+  const version = await runCli(['--version']);
+  t.equal(version.code, 0);
+  t.match(version.stdout, /^send-smarthost \d+\.\d+\.\d+ \(Node\.js v\d+/);
+  const late = await runCli(['-t', '--help'], 'To: a@example.test\n\nhi\n');
+  t.equal(late.code, 64, 'help after a flag is a usage error: a piped message is never dropped with exit 0');
+  t.match(late.stderr, /unknown option "--help"/);
+});
+
+t.test('a whole delivery test on one command line: -O options instead of a file', async (t) => {
+  const smtp = await startSmtp({ cert: 'dev-wildcard', onRcpt: (a) => (a.startsWith('later@') ? '451 4.7.1 try later' : undefined) });
+  t.teardown(() => smtp.close());
+  const dir = mkdtempSync(join(tmpdir(), 'send-smarthost-O-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const spool = join(dir, 'spool');
+  // the file holds only what keeps the test off the host (its CA store, /etc/aliases, /var/spool); the route is all -O
+  const conf = writeConfig([`tls_verify_certificates = ${CA}`, 'system_aliases_file =', `spool_directory = ${spool}`, `log_file_path = ${join(dir, 'mainlog')}`]);
+  const O = ['-O', 'route_data=mail.dev.example.test bydns ipv4_only', '-O', `port=${smtp.port}`, '-O', `dns_servers=127.0.0.1:${dns.port}`, '-O', 'qualify_domain=example.test'];
+  const ok = await runCli(['-C', conf, ...O, 'admin@example.test'], MESSAGE);
+  t.equal(ok.code, 0, ok.stderr);
+  t.equal(smtp.messages.length, 1, 'delivered now, without -odi (a -O submission is never left to the background)');
+  t.equal(smtp.messages[0]!.servername, 'mail.dev.example.test');
+
+  const later = await runCli(['-C', conf, ...O, 'later@example.test'], MESSAGE);
+  t.equal(later.code, 75, 'a temporary failure exits 75: nothing is queued for a queue run that would not know the -O options');
+  t.match(later.stderr, /<later@example\.test>: deferred/);
+  const left = existsSync(spool) ? [...readdirSync(join(spool, 'input')), ...readdirSync(join(spool, 'incoming'))] : [];
+  t.same(left, [], 'nothing spooled');
+
+  const typo = await runCli(['-C', conf, '-O', 'route_date=mail.dev.example.test', 'admin@example.test'], MESSAGE);
+  t.equal(typo.code, 78);
+  t.equal(typo.stderr, 'send-smarthost: -O route_date: unknown option (did you mean route_data?)\n');
+  const queued = await runCli(['-C', conf, ...O, '-odq', 'admin@example.test'], MESSAGE);
+  t.equal(queued.code, 64);
+  t.match(queued.stderr, /-odq cannot be combined with -O route_data/);
 });

@@ -129,13 +129,15 @@ export function securityDefaults(): Pick<Config, 'hostsAuthCleartext' | 'protoco
 }
 
 /**
- * Checks between options, after the whole file is parsed; `lineOf` gives the
- * line an option was set on. Also applies `protocol = smtps`'s default port
- * (465, RFC 8314 §7.3) when `port` was not set.
- * @throws SmarthostError E_CONFIG `<file>:<line>: …`
+ * Checks between options, after the whole file (and any -O options) is
+ * parsed; `whereOf` gives where an option was set (`file:line` or `-O name`,
+ * and an order). Also applies `protocol = smtps`'s default port (465, RFC
+ * 8314 §7.3) when `port` was not set.
+ * @throws SmarthostError E_CONFIG `<file>:<line>: …` or `-O <name>: …`
  */
-export function checkSecurityOptions(c: Config, lineOf: (name: string) => number | undefined, file: string): void {
-  const at = (name: string, msg: string): SmarthostError => configError(`${file}:${lineOf(name) ?? 0}: ${msg}`);
+export function checkSecurityOptions(c: Config, whereOf: (name: string) => { label: string; order: number } | undefined): void {
+  const lineOf = (name: string): number | undefined => whereOf(name)?.order;
+  const at = (name: string, msg: string): SmarthostError => configError(`${whereOf(name)?.label ?? c.file}: ${msg}`);
   if (c.protocol === 'smtps' && lineOf('port') === undefined) c.port = 465;
   const sources = ['auth_password', 'auth_password_file', 'auth_password_command'].filter((n) => lineOf(n) !== undefined);
   if (sources.length > 1) {

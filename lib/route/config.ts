@@ -28,7 +28,7 @@ import { parseTimeOption as time } from './duration.js';
 import { isHostName, parseHostList } from './hostlist.js';
 import { didYouMean, parseRoute } from './route.js';
 import { DEFAULT_RETRY_RULES, parseRetryRules } from './retry-rules.js';
-import type { Config, NameServer } from '../types.js';
+import type { Config, ConfigOverride, NameServer } from '../types.js';
 import { checkSecurityOptions, SECURITY_OPTIONS, securityDefaults } from './config-security.js';
 import { checkConfigSecrets } from './secrets.js';
 
@@ -40,8 +40,8 @@ export const DEFAULT_CONFIG_FILE = '/etc/send-smarthost.conf';
  * SEND_SMARTHOST_CONFIG, which must exist, else the default one, which may
  * not (the defaults then apply).
  */
-export function invocationConfig(named: string | undefined): Promise<Config> {
-  return loadConfig(named ?? DEFAULT_CONFIG_FILE, { mustExist: named !== undefined });
+export function invocationConfig(named: string | undefined, overrides: readonly ConfigOverride[] = []): Promise<Config> {
+  return loadConfig(named ?? DEFAULT_CONFIG_FILE, { mustExist: named !== undefined, overrides });
 }
 
 /**
@@ -257,15 +257,41 @@ function* logicalLines(text: string, file: string): Generator<[string, number]> 
  *   `…:7: unknown host option "ipv4only" (did you mean ipv4_only?)`,
  *   `…:9: option "port" is set twice (first on line 4)`.
  */
-export function parseConfig(text: string, file: string): Config {
-  const cfg = defaultConfig(file);
-  const seen = new Map<string, number>();
+export function parseConfig(text: string, file: string, overrides: readonly ConfigOverride[] = []): Config {
+  const entries: Entry[] = [];
   for (const [line, n] of logicalLines(text, file)) {
-    const fail = (msg: string) => configError(`${file}:${n}: ${msg}`);
     const m = /^([A-Za-z][\w-]*)\s*(?:=\s*(.*))?$/s.exec(line);
-    if (!m) throw fail(`expected "option = value", got ${q(line)}`);
-    let name = m[1]!;
-    const value = m[2];
+    if (!m) throw configError(`${file}:${n}: expected "option = value", got ${q(line)}`);
+    entries.push({ name: m[1]!, value: m[2], where: { label: `${file}:${n}`, order: n, line: n } });
+  }
+  overrides.forEach((o, i) => entries.push({ name: o.name, value: o.value, where: { label: `-O ${o.name}`, order: Number.MAX_SAFE_INTEGER - overrides.length + i, override: true } }));
+  return applyEntries(defaultConfig(file), entries);
+}
+
+/** Where an option was set: a line of the file, or a -O of the command line (which may replace the file's value). */
+interface Where {
+  /** `file:line` or `-O name`, the prefix of an error about it. */
+  label: string;
+  /** Sorts the places (file lines first, then the -O options in order). */
+  order: number;
+  line?: number;
+  override?: true;
+}
+
+interface Entry {
+  name: string;
+  value: string | undefined;
+  where: Where;
+}
+
+/** Set every entry on `cfg` in order, then check the options that depend on each other. */
+function applyEntries(cfg: Config, entries: readonly Entry[]): Config {
+  const seen = new Map<string, Where>();
+  for (const { name: written, value, where } of entries) {
+    // -O names the option in its label: "-O route_date: unknown option (did you mean route_data?)"
+    const fail = (msg: string) => configError(`${where.label}: ${msg}`);
+    const named = (n: string): string => (where.override ? '' : ` ${q(n)}`);
+    let name = written;
     let spec = OPTIONS[name];
     let negated = false;
     if (!spec) {
@@ -278,30 +304,36 @@ export function parseConfig(text: string, file: string): Config {
     }
     if (!spec) {
       const near = didYouMean(name, OPTION_NAMES);
-      throw fail(`unknown option ${q(name)}${near ? ` (did you mean ${near}?)` : ''}`);
+      throw fail(`unknown option${named(name)}${near ? ` (did you mean ${near}?)` : ''}`);
     }
+    if (where.override && ON_COMMAND_LINE_REFUSED[name]) throw fail(ON_COMMAND_LINE_REFUSED[name]);
     const first = seen.get(name);
-    if (first !== undefined) throw fail(`option ${q(name)} is set twice (first on line ${first})`);
-    seen.set(name, n);
+    if (first?.line !== undefined && !where.override) throw fail(`option ${q(name)} is set twice (first on line ${first.line})`);
+    seen.set(name, where);
     try {
       if (spec.type === 'bool') {
         if (negated && value !== undefined) throw configError(`"no_${name}" takes no value`);
         spec.set(cfg, value === undefined ? !negated : parseBoolean(unquote(value)));
       } else {
-        if (value === undefined) throw configError(`option ${q(name)} needs a value (${name} = ...)`);
+        if (value === undefined) throw configError(`option${named(name)} needs a value (${name} = ...)`);
         const v = spec.raw ? value : unquote(value);
-        if (v === '' && !spec.emptyOk) throw configError(`option ${q(name)} needs a value (${name} = ...)`);
+        if (v === '' && !spec.emptyOk) throw configError(`option${named(name)} needs a value (${name} = ...)`);
         spec.set(cfg, v, name);
       }
     } catch (e) {
       if (!(e instanceof SmarthostError)) throw e;
-      const hint = value !== undefined && /\s#/.test(value) ? ' ("#" starts a comment only at the start of a line)' : '';
+      const hint = !where.override && value !== undefined && /\s#/.test(value) ? ' ("#" starts a comment only at the start of a line)' : '';
       throw fail(`${e.message}${hint}`);
     }
   }
-  checkSecurityOptions(cfg, (name) => seen.get(name), file);
+  checkSecurityOptions(cfg, (name) => seen.get(name));
   return cfg;
 }
+
+/** Options that may not be given with -O: argv is visible to every user of the host (ps, /proc). */
+const ON_COMMAND_LINE_REFUSED: Readonly<Record<string, string>> = {
+  auth_password: 'a password on the command line is visible to every user (ps); use auth_password_file or auth_password_command',
+};
 
 /**
  * Read and parse a configuration file. When the file does not exist and
@@ -310,17 +342,18 @@ export function parseConfig(text: string, file: string): Config {
  *
  * @throws SmarthostError E_CONFIG `cannot read <path>: <reason>`, or any error of parseConfig.
  */
-export async function loadConfig(path: string, opts: { mustExist: boolean } = { mustExist: true }): Promise<Config> {
+export async function loadConfig(path: string, opts: { mustExist: boolean; overrides?: readonly ConfigOverride[] } = { mustExist: true }): Promise<Config> {
+  const overrides = opts.overrides ?? [];
   let text: string;
   try {
     // readFileSync: node:fs/promises loads readline and more, and readFile its own context module: start-up time on every path
     text = readFileSync(path, 'utf8');
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ENOENT' && !opts.mustExist) return { ...defaultConfig(path), missing: true };
+    if (err.code === 'ENOENT' && !opts.mustExist) return overrides.length ? parseConfig('', path, overrides) : { ...defaultConfig(path), missing: true };
     throw new SmarthostError('E_CONFIG', 'config', `cannot read ${path}: ${describeErrno(err)}`, { cause: e });
   }
-  const cfg = parseConfig(text, path);
+  const cfg = parseConfig(text, path, overrides);
   await checkConfigSecrets(path, text, cfg);
   return cfg;
 }

@@ -1,17 +1,19 @@
 /**
- * The sendmail command line → {@link Invocation}.
+ * The sendmail command line → {@link Invocation}, in one pass.
  *
- * Two passes, nothing printed and nothing exits here. A pre-pass rewrites
- * sendmail's argv into one token per option (deps.md §5): `-d` and `-q` take
- * attached values only (`-d a@y` is debugging plus a recipient), clusters
- * such as `-ti` or `-vd0.1` are split, the separate value of a value-taking
- * flag is passed through untouched (`-f ''`, `-f -x`), everything after `--`
- * is an operand, and unknown flags are rejected by name. A table-driven
- * reader then stores the tokens as commander 14 did (options anywhere among
- * the operands, the last value wins, -o/-O/-e/-A collect, `--no-queue` sets
- * `queue` false). Commander itself is no longer loaded: it cost ≈ 15 % of the
- * start-up (its 120 KB and node:child_process); test/submit/cli-commander.ts
- * checks this reader against commander on the same tokens.
+ * A getopt in sendmail's manner, nothing printed and nothing exits here:
+ * boolean letters cluster (`-ti`); a value-taking letter takes the rest of
+ * its word or else the next word, whatever it looks like (`-f ''`, `-f -x`);
+ * `-d` and `-q` take attached values only (`-d a@y` is debugging plus a
+ * recipient); options may stand anywhere among the operands; everything after
+ * `--` is an operand; for a repeated option the last value wins (-o, -O, -e,
+ * -A collect); an unknown flag is refused by name. The same table
+ * ({@link FLAGS}) also gives the --help listing (lib/ops/help.ts), so the
+ * listing and the parser cannot disagree.
+ *
+ * The operator surface (`send-smarthost check`, `--help`, `--version`) is
+ * parsed by commander in lib/ops/, loaded only when one of those runs
+ * ({@link operatorCommand} decides); a submission's start-up never loads it.
  *
  * Untrusted input: argv comes from any local user or from software that
  * composes it; addresses are validated later (address.ts), the full name here.
@@ -19,7 +21,7 @@
 import { quote } from './address.js';
 import { checkEnvid } from './dsn.js';
 import { usageError } from '../errors.js';
-import type { DeliveryMode, Invocation } from '../types.js';
+import type { ConfigOverride, DeliveryMode, Invocation } from '../types.js';
 
 /** sendmail's -b modes (sendmail 8). Only 'm' delivers; main decides what to say about the rest. */
 export const MODES: Readonly<Record<string, string>> = {
@@ -39,67 +41,79 @@ export const MODES: Readonly<Record<string, string>> = {
   a: 'ARPANET mode',
 };
 
-/** Boolean flags that may be clustered (`-ti`). */
+/** The -b modes send-smarthost implements; the other sendmail modes are refused, never run as -bm. */
+export const SUPPORTED_MODES: ReadonlySet<string> = new Set(['m', 's', 'p', 'pc', 'i']);
+
+/** One line of the flag listing: the flag as written, what it does; `ignored` ones are accepted for compatibility only. */
+export interface FlagHelp {
+  flag: string;
+  help: string;
+  ignored?: true;
+}
+
+/** Every sendmail flag the parser knows, in the order --help lists them. */
+export const FLAGS: readonly FlagHelp[] = [
+  { flag: '-t', help: 'add recipients from the To, Cc and Bcc headers (Bcc is removed)' },
+  { flag: '-i, -oi', help: "a line with a single '.' does not end the message" },
+  { flag: '-f addr', help: "envelope sender ('' or '<>' for the null sender); also -faddr" },
+  { flag: '-r addr', help: 'same as -f' },
+  { flag: '-F name', help: 'full name of the sender' },
+  { flag: '-v', help: 'verbose: show the SMTP dialogue' },
+  { flag: '-d[flags]', help: 'debug trace (Exim style)' },
+  { flag: '-C file', help: 'use this configuration file' },
+  { flag: '-O name=value', help: 'set a configuration option for this run (the message is then delivered now, never queued)' },
+  { flag: '-bm', help: 'read a message and deliver it (default)' },
+  { flag: '-bs', help: 'speak SMTP on standard input/output' },
+  { flag: '-bp', help: 'list the queue (also when called as mailq); -bpc counts it' },
+  { flag: '-bi', help: 'check the aliases file (also newaliases; there is no database)' },
+  { flag: '-q, -qf', help: 'run the queue once (-qf: also messages not yet due); no daemon' },
+  { flag: '-M id...', help: 'deliver these queued messages now' },
+  { flag: '-Mrm id...', help: 'remove these queued messages' },
+  { flag: '-odb', help: 'spool, deliver in the background, exit 0 (the default)' },
+  { flag: '-odi', help: 'deliver now; the exit status tells the result (-v, -d imply it)' },
+  { flag: '-odq', help: 'queue the message without trying to deliver it now' },
+  { flag: '--no-queue', help: 'never queue: a temporary failure exits 75 (queue_deferred = false)' },
+  { flag: '-oep, -oem, -oee, -oeq', help: 'on a permanent failure: print (default), mail a bounce (exit 69), bounce and exit 0, stay quiet (also -ep -em -ee -eq)' },
+  { flag: '--init-spool', help: 'create the spool directories (run once by the administrator)' },
+  { flag: '-N dsn', help: 'DSN notify: never, or success,failure,delay' },
+  { flag: '-R ret', help: 'DSN return: hdrs or full' },
+  { flag: '-V envid', help: 'DSN envelope id' },
+  { flag: '--', help: "the rest are recipients, even if they start with '-'" },
+  { flag: '-o<X>', help: 'other -o options (e.g. -oXfoo)', ignored: true },
+  { flag: '-O Name=value', help: "sendmail options (capitalised names; -O IgnoreDots is honoured)", ignored: true },
+  { flag: '-B type', help: '8-bit data is detected', ignored: true },
+  { flag: '-h hops', help: 'hop count', ignored: true },
+  { flag: '-L tag', help: 'syslog tag', ignored: true },
+  { flag: '-X file', help: 'traffic log file', ignored: true },
+  { flag: '-A<X>', help: 'submit.cf or sendmail.cf', ignored: true },
+  { flag: '-G, -U, -m, -n', help: 'gateway, initial submission, me too, no aliasing', ignored: true },
+];
+
+/** Boolean letters, which may be clustered (`-ti`). */
 const BOOL = new Set(['t', 'i', 'v', 'G', 'U', 'm', 'n']);
-/** Flags whose value is attached (`-fme@x`) or the next word (`-f me@x`), like getopt's `x:`. */
+/** Letters whose value is attached (`-fme@x`) or the next word (`-f me@x`), like getopt's `x:`. */
 const VALUE = new Set(['f', 'r', 'F', 'N', 'B', 'o', 'b', 'O', 'e', 'R', 'V', 'h', 'L', 'C', 'X', 'A']);
 
+/** The operator commands, parsed by commander (lib/ops/), when the program is called as send-smarthost. */
+export const SUBCOMMANDS: ReadonlySet<string> = new Set<string>([]);
+
 /**
- * Rewrite sendmail argv into one token per option (read by readTokens). Exported for tests.
- * @throws SmarthostError E_USAGE naming an unknown flag or a flag missing its value.
+ * Whether argv asks for the operator surface (lib/ops/, commander) rather
+ * than sendmail's: its first word is `--help` or `--version`, or a
+ * subcommand when called as send-smarthost (as `sendmail`, `mailq` or
+ * `newaliases` a first word is always a recipient). Only the first word:
+ * `sendmail -t --help` is a usage error (exit 64), so a caller that pipes a
+ * message is never answered with help and exit 0 while its message is dropped.
  */
-export function normalizeArgv(argv: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') {
-      out.push(...argv.slice(i));
-      break;
-    }
-    if (a === '--help' || a === '--no-queue' || a === '--init-spool') {
-      out.push(a);
-      continue;
-    }
-    if (a === '-M' || a === '-Mrm' || a === '--deliver-drop') {
-      // Exim: the operands are message ids (--deliver-drop: the background deliverer's, see -odb)
-      out.push(a === '-M' ? '--deliver-ids' : a === '-Mrm' ? '--remove-ids' : '--drop-ids');
-      continue;
-    }
-    if (a.startsWith('--')) throw usageError(`unknown option ${quote(a.split('=')[0])}`);
-    if (!a.startsWith('-') || a === '-') {
-      out.push(a);
-      continue;
-    }
-    let rest = a.slice(1);
-    while (rest !== '') {
-      const c = rest[0]!;
-      const attached = rest.slice(1);
-      if (BOOL.has(c)) {
-        out.push(`-${c}`);
-        rest = attached;
-      } else if (c === 'd' || c === 'q') {
-        const long = c === 'd' ? '--debug' : '--queue';
-        out.push(...(attached === '' ? [long] : [`${long}-arg`, attached]));
-        rest = '';
-      } else if (VALUE.has(c)) {
-        if (attached !== '') out.push(`-${c}`, attached);
-        else if (i + 1 < argv.length) out.push(`-${c}`, argv[++i]!);
-        else throw usageError(`option "-${c}" needs a value`);
-        rest = '';
-      } else {
-        throw usageError(`unknown option ${quote(`-${c}`)}`);
-      }
-    }
-  }
-  return out;
+export function operatorCommand(argv: readonly string[], invokedAs = 'send-smarthost'): boolean {
+  const first = argv[0];
+  if (first === '--help' || first === '--version') return true;
+  return invokedAs === 'send-smarthost' && first !== undefined && SUBCOMMANDS.has(first);
 }
 
 const usageIf = (cond: boolean, message: string): void => {
   if (cond) throw usageError(message);
 };
-
-/** The -b modes send-smarthost implements; the other sendmail modes are refused, never run as -bm. */
-export const SUPPORTED_MODES: ReadonlySet<string> = new Set(['m', 's', 'p', 'pc', 'i']);
 
 function parseMode(v: string): string {
   usageIf(!Object.hasOwn(MODES, v), `unknown mode "-b${v}" (known: ${Object.keys(MODES).map((m) => `-b${m}`).join(' ')})`);
@@ -137,7 +151,30 @@ function senderValue(v: string): string {
   return s.startsWith('<') && s.endsWith('>') ? s.slice(1, -1).trim() : s;
 }
 
-const collect = (v: string, prev: string[]): string[] => [...prev, v];
+/**
+ * -O: a lower-case name is one of our configuration options (`-O
+ * route_data=…`, `-O port=587`, `-O no_queue_deferred`), checked later
+ * against the option table exactly as a line of the file; a name with a
+ * capital letter is one of sendmail's own options (`-O IgnoreDots`), of
+ * which IgnoreDots is honoured and the rest ignored.
+ */
+function configOverride(v: string): ConfigOverride | undefined {
+  const m = /^\s*([A-Za-z][\w-]*)\s*(?:=(.*))?$/s.exec(v);
+  if (m && /[A-Z]/.test(m[1]!)) return undefined; // sendmail's
+  usageIf(!m, `bad -O value ${quote(v)} (want name=value)`);
+  noControls('-O', v);
+  return { name: m![1]!, ...(m![2] !== undefined ? { value: m![2].trim() } : {}) };
+}
+
+/** Whether sendmail -O options set IgnoreDots (`-O IgnoreDots`, `-O IgnoreDots=true`). */
+function oIgnoreDots(opts: readonly string[]): boolean {
+  let on = false;
+  for (const o of opts) {
+    const m = /^ignoredots(?:=(.*))?$/i.exec(o.trim());
+    if (m) on = m[1] === undefined || /^(t|true|y|yes|on|1)$/i.test(m[1].trim());
+  }
+  return on;
+}
 
 /** -o options that mean something here: -odX (delivery mode) and -oeX (error mode). */
 const HONOURED_O = /^(d[bifqd]|dqs|e[pmeqw])$/;
@@ -148,98 +185,77 @@ const DELIVERY_MODES: Readonly<Record<string, DeliveryMode>> = { db: 'b', di: 'i
 /** The shape of a queue message id (lib/queue/ids.ts). */
 const MESSAGE_ID = /^[0-9A-Za-z]{6}-[0-9A-Za-z]{6}-[0-9A-Za-z]{2}$/;
 
-/** How the reader stores one option token: under `key`, true, or its value (through `parse`). */
-interface OptionSpec {
-  key: string;
-  /** Takes the next token as its value. */
-  value: boolean;
-  /** Turns the value into what is stored; gets the value stored so far (collect). */
-  parse?: (v: string, previous: unknown) => unknown;
+/** Long options and whole words; each sets one field of the parse state. */
+const WORDS: Readonly<Record<string, (s: State) => void>> = {
+  '--no-queue': (s) => void (s.noQueue = true),
+  '--init-spool': (s) => void (s.initSpool = true),
+  // Exim: the operands are message ids (--deliver-drop: the background deliverer's, see -odb)
+  '-M': (s) => void (s.messageAction = 'deliver'),
+  '-Mrm': (s) => void (s.messageAction = 'remove'),
+  '--deliver-drop': (s) => void (s.messageAction = 'drop'),
+};
+
+/** What the pass collects before the Invocation is assembled. */
+interface State {
+  operands: string[];
+  bool: Set<string>;
+  /** Single-valued letters (-F, -b, -N, -R, -V, -B, -C, -h, -L, -X): the last value. */
+  value: Map<string, string>;
+  o: string[];
+  sendmailO: string[];
+  overrides: ConfigOverride[];
+  e: string[];
+  A: string[];
+  sender?: string;
+  debug: boolean;
+  debugFlags?: string;
+  queue: boolean;
+  queueArg?: string;
+  noQueue: boolean;
+  initSpool: boolean;
+  messageAction?: 'deliver' | 'remove' | 'drop';
 }
 
-/** The value checks of -F, -b, -N, -R and -V (each throws SmarthostError E_USAGE naming the value). Exported for tests. */
-export const VALUE_CHECKS = {
-  F: (v: string): string => noControls('-F', v),
-  b: parseMode,
-  N: parseNotify,
-  R: parseRet,
-  V: (v: string): string => checkEnvid(noControls('-V', v)),
-} as const;
-
-/** The options the pre-pass emits, by token. */
-function optionTable(setSender: (v: string) => string): ReadonlyMap<string, OptionSpec> {
-  const flag = (key: string): OptionSpec => ({ key, value: false });
-  const value = (key: string, parse?: OptionSpec['parse']): OptionSpec => ({ key, value: true, parse });
-  const list = (key: string): OptionSpec => value(key, (v, prev) => collect(v, prev as string[]));
-  return new Map<string, OptionSpec>([
-    ['--help', flag('help')],
-    ...['t', 'i', 'v', 'G', 'U', 'm', 'n'].map((c): [string, OptionSpec] => [`-${c}`, flag(c)]),
-    ['--debug', flag('debug')],
-    ['--debug-arg', value('debugArg')],
-    ['--queue', flag('queue')],
-    ['--queue-arg', value('queueArg')],
-    ['--init-spool', flag('initSpool')],
-    ['--deliver-ids', flag('deliverIds')],
-    ['--remove-ids', flag('removeIds')],
-    ['--drop-ids', flag('dropIds')],
-    ['-f', value('f', setSender)],
-    ['-r', value('r', setSender)],
-    ['-F', value('F', VALUE_CHECKS.F)],
-    ['-b', value('b', VALUE_CHECKS.b)],
-    ['-o', list('o')],
-    ['-O', list('O')],
-    ['-N', value('N', VALUE_CHECKS.N)],
-    ['-R', value('R', VALUE_CHECKS.R)],
-    ['-V', value('V', VALUE_CHECKS.V)],
-    ...['B', 'C', 'h', 'L', 'X'].map((c): [string, OptionSpec] => [`-${c}`, value(c)]),
-    ['-e', list('e')],
-    ['-A', list('A')],
-  ]);
-}
-
-/**
- * Store the pre-pass's tokens: option values by key, and the operands in order. Exported for tests.
- * @throws SmarthostError E_USAGE for a token the pre-pass never emits (defensive).
- */
-export function readTokens(tokens: readonly string[], setSender: (v: string) => string): { opts: Record<string, unknown>; args: string[] } {
-  const table = optionTable(setSender);
-  const opts: Record<string, unknown> = { o: [], O: [], e: [], A: [] };
-  const args: string[] = [];
-  for (let i = 0; i < tokens.length; i++) {
-    const tok = tokens[i]!;
-    if (tok === '--') {
-      args.push(...tokens.slice(i + 1));
-      break;
+/** Store the value of letter `c` (its check runs now, so values are refused in argv order). */
+function setValue(s: State, c: string, v: string): void {
+  switch (c) {
+    case 'f':
+    case 'r':
+      s.sender = senderValue(v);
+      return;
+    case 'o':
+      s.o.push(v);
+      return;
+    case 'e':
+      s.e.push(v);
+      return;
+    case 'A':
+      s.A.push(v);
+      return;
+    case 'O': {
+      const ov = configOverride(v);
+      if (ov) s.overrides.push(ov);
+      else s.sendmailO.push(v);
+      return;
     }
-    if (tok.length < 2 || !tok.startsWith('-')) {
-      args.push(tok);
-      continue;
-    }
-    if (tok === '--no-queue') {
-      opts.queue = false;
-      continue;
-    }
-    const spec = table.get(tok);
-    if (!spec) throw usageError(`unknown option ${quote(tok)}`);
-    if (!spec.value) {
-      opts[spec.key] = true;
-      continue;
-    }
-    const v = tokens[++i];
-    if (v === undefined) throw usageError(`option ${quote(tok)} needs a value`);
-    opts[spec.key] = spec.parse ? spec.parse(v, opts[spec.key]) : v;
+    case 'F':
+      s.value.set(c, noControls('-F', v));
+      return;
+    case 'b':
+      s.value.set(c, parseMode(v));
+      return;
+    case 'N':
+      s.value.set(c, parseNotify(v));
+      return;
+    case 'R':
+      s.value.set(c, parseRet(v));
+      return;
+    case 'V':
+      s.value.set(c, checkEnvid(noControls('-V', v)));
+      return;
+    default:
+      s.value.set(c, v); // B, C, h, L, X
   }
-  return { opts, args };
-}
-
-/** Whether a sendmail -O option sets IgnoreDots (`-O IgnoreDots`, `-O IgnoreDots=true`). */
-function oIgnoreDots(opts: string[]): boolean {
-  let on = false;
-  for (const o of opts) {
-    const m = /^ignoredots(?:=(.*))?$/i.exec(o.trim());
-    if (m) on = m[1] === undefined || /^(t|true|y|yes|on|1)$/i.test(m[1].trim());
-  }
-  return on;
 }
 
 /**
@@ -248,113 +264,114 @@ function oIgnoreDots(opts: string[]): boolean {
  * `invokedAs` is the program's base name: `mailq` selects -bp and
  * `newaliases` -bi, as with sendmail; an explicit -b wins.
  *
- * Added to {@link Invocation} (optional fields): `help`, `debugFlags`,
- * `queueArg`, `bodyType`, `ignored`.
- *
  * @throws SmarthostError E_USAGE (kind 'usage', exit 64): unknown flag
  *   (`unknown option "-Z"`), a flag without its value (`option "-f" needs a
- *   value`), an unknown -b mode, a bad -N/-R value, a control character in
- *   -F/-V, or -bm without -t and without recipients ("Recipient names must
+ *   value`), an unknown -b mode, a bad -N/-R/-O value, a control character in
+ *   -F/-V/-O, or -bm without -t and without recipients ("Recipient names must
  *   be specified", as sendmail says).
  */
 export function parseArgs(argv: readonly string[], invokedAs?: string): Invocation {
-  let sender: string | undefined;
-  const { opts: o, args } = readTokens(normalizeArgv(argv), (v) => (sender = senderValue(v)));
-  const str = (k: string): string | undefined => o[k] as string | undefined;
-  const list = (k: string): string[] => o[k] as string[];
-  const flag = (k: string): boolean => o[k] === true;
+  const s: State = { operands: [], bool: new Set(), value: new Map(), o: [], sendmailO: [], overrides: [], e: [], A: [], debug: false, queue: false, noQueue: false, initSpool: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      s.operands.push(...argv.slice(i + 1));
+      break;
+    }
+    const word = Object.hasOwn(WORDS, a) ? WORDS[a] : undefined;
+    if (word) {
+      word(s);
+      continue;
+    }
+    if (a.startsWith('--')) throw usageError(`unknown option ${quote(a.split('=')[0]!)}`);
+    if (!a.startsWith('-') || a === '-') {
+      s.operands.push(a);
+      continue;
+    }
+    for (let j = 1; j < a.length; j++) {
+      const c = a[j]!;
+      const attached = a.slice(j + 1);
+      if (BOOL.has(c)) {
+        s.bool.add(c);
+        continue;
+      }
+      if (c === 'd') {
+        s.debug = true;
+        if (attached !== '') s.debugFlags = attached;
+      } else if (c === 'q') {
+        s.queue = true;
+        if (attached !== '') s.queueArg = attached;
+      } else if (VALUE.has(c)) {
+        if (attached !== '') setValue(s, c, attached);
+        else if (i + 1 < argv.length) setValue(s, c, argv[++i]!);
+        else throw usageError(`option "-${c}" needs a value`);
+      } else {
+        throw usageError(`unknown option ${quote(`-${c}`)}`);
+      }
+      break; // -d, -q and value letters end the word
+    }
+  }
+  return assemble(s, invokedAs);
+}
 
-  const options = list('o');
+/** The Invocation from what the pass collected, and the checks that need all of it. */
+function assemble(s: State, invokedAs: string | undefined): Invocation {
+  const str = (k: string): string | undefined => s.value.get(k);
+  const flag = (k: string): boolean => s.bool.has(k);
   const defaultMode = invokedAs === 'mailq' ? 'p' : invokedAs === 'newaliases' ? 'i' : 'm';
   const ignored: string[] = [];
   for (const k of ['G', 'U', 'm', 'n']) if (flag(k)) ignored.push(`-${k}`);
   for (const k of ['B', 'h', 'L', 'X']) if (str(k) !== undefined) ignored.push(`-${k}${str(k)}`);
-  for (const k of ['O', 'e', 'A']) for (const v of list(k)) if (!(k === 'e' && /^[pmeqw]$/.test(v))) ignored.push(`-${k}${v}`);
-  for (const v of options) if (v !== 'i' && !HONOURED_O.test(v)) ignored.push(`-o${v}`);
-  const queueArg = str('queueArg');
+  for (const v of s.sendmailO) if (!/^ignoredots(=\s*(t|true|y|yes|on|1)\s*)?$/i.test(v.trim())) ignored.push(`-O${v}`);
+  for (const v of s.e) if (!/^[pmeqw]$/.test(v)) ignored.push(`-e${v}`);
+  for (const v of s.A) ignored.push(`-A${v}`);
+  for (const v of s.o) if (v !== 'i' && !HONOURED_O.test(v)) ignored.push(`-o${v}`);
   usageIf(
-    queueArg !== undefined && queueArg !== 'f' && queueArg !== 'ff',
-    `-q${queueArg ?? ''}: send-smarthost does not run as a daemon and knows no queue selectors; run "send-smarthost -q" from cron or a systemd timer (see contrib/)`,
+    s.queueArg !== undefined && s.queueArg !== 'f' && s.queueArg !== 'ff',
+    `-q${s.queueArg ?? ''}: send-smarthost does not run as a daemon and knows no queue selectors; run "send-smarthost -q" from cron or a systemd timer (see contrib/)`,
   );
-  const errorModes = [...options.filter((o) => /^e[pmeqw]$/.test(o)).map((o) => o[1]!), ...list('e').filter((e) => /^[pmeqw]$/.test(e))];
-  const delivery = options.map((o) => DELIVERY_MODES[o]).filter((m) => m !== undefined);
-  const messageAction = flag('deliverIds') ? 'deliver' : flag('removeIds') ? 'remove' : flag('dropIds') ? 'drop' : undefined;
+  const errorModes = [...s.o.filter((o) => /^e[pmeqw]$/.test(o)).map((o) => o[1]!), ...s.e.filter((e) => /^[pmeqw]$/.test(e))];
+  const delivery = s.o.map((o) => DELIVERY_MODES[o]).filter((m) => m !== undefined);
 
   const inv: Invocation = {
-    recipients: args,
+    recipients: s.operands,
     extractRecipients: flag('t'),
-    ignoreDots: flag('i') || options.includes('i') || oIgnoreDots(list('O')),
-    sender,
+    ignoreDots: flag('i') || s.o.includes('i') || oIgnoreDots(s.sendmailO),
+    sender: s.sender,
     fullName: str('F'),
     verbose: flag('v'),
-    debug: flag('debug') || str('debugArg') !== undefined,
+    debug: s.debug,
     configFile: str('C'),
     mode: str('b') ?? defaultMode,
-    queueRun: flag('queue') || str('queueArg') !== undefined,
-    options,
+    queueRun: s.queue,
+    options: s.o,
     dsnNotify: str('N'),
     dsnRet: str('R'),
     dsnEnvid: str('V'),
-    help: flag('help'),
-    debugFlags: str('debugArg'),
-    queueArg: str('queueArg'),
+    debugFlags: s.debugFlags,
+    queueArg: s.queueArg,
     bodyType: str('B'),
     ignored,
     queueOnly: delivery.at(-1) === 'q',
     ...(delivery.length > 0 ? { deliveryMode: delivery.at(-1) } : {}),
-    noQueue: o.queue === false,
-    queueForce: queueArg === 'f' || queueArg === 'ff',
-    ...(messageAction ? { messageAction } : {}),
-    initSpool: flag('initSpool'),
+    noQueue: s.noQueue,
+    queueForce: s.queueArg === 'f' || s.queueArg === 'ff',
+    ...(s.messageAction ? { messageAction: s.messageAction } : {}),
+    initSpool: s.initSpool,
     ...(errorModes.length ? { errorMode: errorModes[errorModes.length - 1] as Invocation['errorMode'] } : {}),
+    ...(s.overrides.length ? { configOverrides: s.overrides } : {}),
   };
-  if (messageAction) {
-    usageIf(inv.recipients.length === 0, `${({ deliver: '-M', remove: '-Mrm', drop: '--deliver-drop' } as const)[messageAction]} needs message ids`);
+  if (s.messageAction) {
+    usageIf(inv.recipients.length === 0, `${({ deliver: '-M', remove: '-Mrm', drop: '--deliver-drop' } as const)[s.messageAction]} needs message ids`);
     for (const id of inv.recipients) usageIf(!MESSAGE_ID.test(id), `not a message id: ${quote(id)} (ids look like 1jiFk5-0006UE-9S)`);
   }
-  if (inv.mode === 'm' && !inv.help && !inv.queueRun && !messageAction && !inv.initSpool && !inv.extractRecipients && inv.recipients.length === 0) {
+  if (s.overrides.length && inv.deliveryMode !== undefined && inv.deliveryMode !== 'i') {
+    throw usageError(
+      `-od${inv.deliveryMode} cannot be combined with -O ${s.overrides[0]!.name}: a message submitted with configuration options is delivered now, never queued for a queue run that would not know them`,
+    );
+  }
+  if (inv.mode === 'm' && !inv.queueRun && !s.messageAction && !inv.initSpool && !inv.extractRecipients && inv.recipients.length === 0) {
     throw usageError('Recipient names must be specified (as arguments, or with -t in To, Cc, Bcc)');
   }
   return inv;
-}
-
-/** One screen of help for `--help` (`-h` is sendmail's hop count). */
-export function usage(prog = 'send-smarthost'): string {
-  return `usage: ${prog} [flags] [--] [recipient ...]
-       ${prog} -t [flags] [recipient ...]     (recipients also from To, Cc, Bcc)
-       ${prog} -bs | -bp | -bpc | -q | -qf | -M id... | -Mrm id... | --init-spool
-
-Reads a message on standard input and hands it to the configured smarthost.
-
-  -t            add recipients from the To, Cc and Bcc headers (Bcc is removed)
-  -i, -oi       a line with a single '.' does not end the message
-  -f addr       envelope sender ('' or '<>' for the null sender); also -faddr
-  -r addr       same as -f
-  -F name       full name of the sender
-  -v            verbose: show the SMTP dialogue
-  -d[flags]     debug trace (Exim style)
-  -C file       use this configuration file
-  -bm           read a message and deliver it (default)
-  -bs           speak SMTP on standard input/output
-  -bp           list the queue (also when called as mailq); -bpc counts it
-  -bi           check the aliases file (also newaliases; there is no database)
-  -q, -qf       run the queue once (-qf: also messages not yet due); no daemon
-  -M id...      deliver these queued messages now; -Mrm id... removes them
-  -odb          spool, deliver in the background, exit 0 (the default)
-  -odi          deliver now; the exit status tells the result (-v, -d imply it)
-  -odq          queue the message without trying to deliver it now
-  --no-queue    never queue: a temporary failure exits 75 (queue_deferred = false)
-  -oep -oem -oee -oeq  on a permanent failure: print (default), mail a bounce
-                (exit 69), bounce and exit 0, stay quiet (also -ep -em -ee -eq)
-  --init-spool  create the spool directories (run once by the administrator)
-  -N dsn        DSN notify: never, or success,failure,delay
-  -R ret        DSN return: hdrs or full
-  -V envid      DSN envelope id
-  --            the rest are recipients, even if they start with '-'
-  --help        this text
-
-Accepted for sendmail compatibility and ignored:
-  -o<X> (other than -oi, -odX, -oeX; e.g. -oXfoo), -B type, -h hops,
-  -L tag, -O opt=val, -X file, -A<X>, -G, -U, -m, -n
-`;
 }

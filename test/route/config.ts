@@ -293,3 +293,29 @@ t.test('a missing default file says so and how to start; a file without route_da
   t.match(e.message, /contrib\/send-smarthost\.conf/);
   t.equal(noRouteError(parseConfig('port = 25\n', '/x.conf')).message, '/x.conf: route_data is not set: nowhere to send mail');
 });
+
+t.test('-O options: checked as lines of the file, named in errors, over the file', async (t) => {
+  const file = '/etc/send-smarthost.conf';
+  const text = 'route_data = mail.example.test\nport = 25\nqueue_deferred = true\n';
+  const c = parseConfig(text, file, [{ name: 'port', value: '587' }, { name: 'no_queue_deferred' }, { name: 'route_data', value: 'mail.dev.example.test bydns ipv4_only' }]);
+  t.equal(c.port, 587, '-O port replaces the file\'s port');
+  t.equal(c.queueDeferred, false, 'a boolean by its no_ name');
+  t.equal(c.route?.hostText, 'mail.dev.example.test');
+  t.equal(c.route?.family, 'ipv4_only');
+  t.equal(parseConfig(text, file, [{ name: 'port', value: '26' }, { name: 'port', value: '27' }]).port, 27, 'the last -O wins');
+  const rows: [{ name: string; value?: string }, string][] = [
+    [{ name: 'route_date', value: 'x' }, '-O route_date: unknown option (did you mean route_data?)'],
+    [{ name: 'port', value: 'x' }, '-O port: bad port "x" for port (1-65535)'],
+    [{ name: 'port' }, '-O port: option needs a value (port = ...)'],
+    [{ name: 'route_data', value: 'mail.example.test bydns ipv4only' }, '-O route_data: unknown host option "ipv4only" (did you mean ipv4_only?)'],
+    [{ name: 'no_port' }, '-O no_port: unknown option'], // no_ negates booleans only
+    [{ name: 'auth_password', value: 'hunter2' }, '-O auth_password: a password on the command line is visible to every user (ps); use auth_password_file or auth_password_command'],
+    [{ name: 'auth_username', value: 'me' }, '-O auth_username: auth_username is set but no password (auth_password, auth_password_file or auth_password_command) nor auth_oauth2_command'],
+  ];
+  for (const [o, message] of rows) {
+    t.throws(() => parseConfig(text, file, [o]), { code: 'E_CONFIG', kind: 'config', message }, `-O ${o.name}`);
+  }
+  const missing = await loadConfig('/nonexistent/send-smarthost.conf', { mustExist: false, overrides: [{ name: 'route_data', value: 'mx.example.test' }] });
+  t.equal(missing.route?.hostText, 'mx.example.test', 'with no file, -O options are the whole configuration');
+  t.equal(missing.missing, undefined);
+});

@@ -18,4 +18,7 @@ t.test('the delivery mode of a submission', async (t) => {
   t.equal(mode(['--no-queue', 'a@x']), 'i', 'nothing may be queued: interactive');
   t.equal(mode(['-odb', 'a@x'], 'queue_deferred = false'), 'i');
   t.equal(mode(['a@x'], '', false), 'i', 'cannot start itself again (in-process): interactive');
+  t.equal(mode(['-O', 'port=587', 'a@x']), 'i', '-O configuration options: delivered now, never queued');
+  t.equal(mode(['-O', 'port=587', 'a@x'], 'delivery_mode = queue'), 'i', 'whatever delivery_mode says');
+  t.equal(mode(['-O', 'IgnoreDots', 'a@x']), 'b', "a sendmail -O option is not one of ours");
 });

@@ -1,0 +1,66 @@
+/**
+ * The operator command line: `send-smarthost --help`, `--version` and the
+ * subcommands, built with commander. Loaded only when lib/submit/cli.ts's
+ * operatorCommand() says argv asks for it (the entry bundle hands it over
+ * through its own bundle, dist/ops.cjs), so no submission pays for commander.
+ * The sendmail flags are parsed by cli.ts; their help lines come from its
+ * FLAGS table, so --help lists exactly what the parser accepts.
+ */
+import { Command, CommanderError, Help } from 'commander';
+import { EX } from '../errors.js';
+import { FLAGS } from '../submit/cli.js';
+import { VERSION } from '../version.js';
+import type { Io } from '../main.js';
+
+/** `send-smarthost 0.1.0 (Node.js v20.20.2)`. */
+export const versionText = (): string => `send-smarthost ${VERSION} (Node.js ${process.version})\n`;
+
+/** The sendmail flags section of --help, from cli.ts's table. */
+function sendmailFlags(help: Help, width: number): string {
+  const row = (flag: string, text: string): string => help.formatItem(flag, width, text, help);
+  const used = FLAGS.filter((f) => !f.ignored).map((f) => row(f.flag, f.help));
+  const ignored = FLAGS.filter((f) => f.ignored).map((f) => row(f.flag, f.help));
+  return ['', 'Sendmail flags (any order, mixed with the recipients):', ...used, '', 'Accepted for sendmail compatibility and ignored:', ...ignored, ''].join('\n');
+}
+
+/** The program; `out`/`err` receive what commander prints. */
+export function operatorProgram(out: (text: string) => void, err: (text: string) => void): Command {
+  const program = new Command('send-smarthost')
+    .usage('[sendmail flags] [--] [recipient ...]')
+    .description(
+      'Reads a message on standard input and hands it to the configured smarthost,\n' +
+        'verifying its TLS certificate against the name in route_data (also when that\n' +
+        'name is a CNAME). Called as sendmail, mailq or newaliases it behaves as those.',
+    )
+    .exitOverride()
+    .configureOutput({ writeOut: out, writeErr: err })
+    .helpOption('--help', 'print this help and exit')
+    .version(versionText().trimEnd(), '--version', 'print the version and exit');
+  program.configureHelp({ sortSubcommands: false, helpWidth: 100 });
+  program.addHelpText('after', ({ command }) => {
+    const help = command.createHelp();
+    return sendmailFlags(help, Math.max(help.padWidth(command, help), ...FLAGS.map((f) => f.flag.length)));
+  });
+  return program;
+}
+
+/** Run an operator command line; resolves to the exit status. */
+export async function operatorMain(argv: string[], io: Io): Promise<number> {
+  const program = operatorProgram(io.stdout, io.stderr);
+  // the first word (operatorCommand): --version and --help win over whatever follows
+  if (argv[0] === '--version') {
+    io.stdout(versionText());
+    return EX.OK;
+  }
+  if (argv[0] === '--help') {
+    program.outputHelp(); // with the sendmail flags (addHelpText) on io.stdout
+    return EX.OK;
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EX.OK;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EX.OK : EX.USAGE;
+    throw e;
+  }
+}
