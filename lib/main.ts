@@ -17,7 +17,8 @@ import { localFqdn } from './submit/hostname.js';
 import { armCrashPoint } from './queue/crash.js';
 import { queueCommandOf } from './queue/command-of.js';
 import { clockOf } from './queue/clock.js';
-import type { Config, Envelope, Invocation, Outcome } from './types.js';
+import type { Config, Envelope, HostSpec, Invocation, Outcome } from './types.js';
+import type { TestedRoute } from './report/route-test.js';
 import { deliveryMode } from './submit/mode.js';
 import type { AuthLookup } from './route/secrets.js';
 import type { QueueDeps } from './queue/deps.js';
@@ -70,6 +71,9 @@ async function run(argv: string[], io: Io, pre?: Prepared): Promise<number> {
 
   const config = pre?.config ?? (await invocationConfig(inv.configFile ?? io.env.SEND_SMARTHOST_CONFIG, inv.configOverrides));
   if (inv.mode === 'i') return newaliases(config, io);
+  if (inv.mode === 'V') return printVersion(config, io);
+  if (inv.mode === 'P') return printOptions(config, inv.recipients, io);
+  if (inv.mode === 't' || inv.mode === 'v') return testAddresses(inv, config, io);
   const queueCmd = queueCommandOf(inv);
   if (queueCmd !== undefined) {
     // -bp, -bpc, --init-spool, -q, -qf, -M, -Mrm (lib/queue/commands.ts); DNS and SMTP load only if a message is delivered
@@ -122,6 +126,86 @@ async function newaliases(config: Config, io: Io): Promise<number> {
   for (const w of report.warnings) io.stderr(`send-smarthost: warning: ${w}\n`);
   io.stdout(report.stdout);
   return EX.OK;
+}
+
+/** -bV: version, what is supported, the configuration file in effect (lib/report/version.ts). */
+async function printVersion(config: Config, io: Io): Promise<number> {
+  const { versionReport } = await import('./report/version.js');
+  io.stdout(versionReport(config));
+  return EX.OK;
+}
+
+/**
+ * -bP [option…]: the effective configuration as `name = value` lines
+ * (lib/route/config-show.ts; secrets masked), every option or those named.
+ * `config_file` (Exim's `configure_file`) prints the file's path. An unknown
+ * name is said on stderr and the exit status is 64.
+ */
+async function printOptions(config: Config, names: string[], io: Io): Promise<number> {
+  const { showConfig, showOption } = await import('./route/config-show.js');
+  if (names.length === 0) {
+    io.stdout(showConfig(config).map((l) => `${l}\n`).join(''));
+    return EX.OK;
+  }
+  let code: number = EX.OK;
+  for (const name of names) {
+    const line = name === 'config_file' || name === 'configure_file' ? config.file : showOption(config, name);
+    if (line !== undefined) io.stdout(`${line}\n`);
+    else {
+      io.stderr(`send-smarthost: ${name} is not a known option\n`);
+      code = EX.USAGE;
+    }
+  }
+  return code;
+}
+
+/**
+ * -bt / -bv addr…: route each address as a submission would, sending
+ * nothing: qualification, the aliases (file:line), then the smarthost's hosts
+ * and addresses from the DNS, with the name each certificate is checked
+ * against (lib/report/route-test.ts). Exit 0 when every address can be
+ * routed; 65 for a malformed address, 69 when the smarthost cannot be found
+ * (for good), 75 when that cannot be known now (DNS failing).
+ */
+async function testAddresses(inv: Invocation, config: Config, io: Io): Promise<number> {
+  if (!config.route) throw noRouteError(config);
+  const [{ systemAliases }, { expandAliases }, { parseArgumentAddresses }, { testLines, verifyLine }, { startDeadline }] = await Promise.all([
+    import('./submit/aliases-load.js'),
+    import('./submit/alias-expand.js'),
+    import('./submit/address.js'),
+    import('./report/route-test.js'),
+    import('./deliver/deadline.js'),
+  ]);
+  const fqdn = localFqdn();
+  const qualifyDomain = config.qualifyDomain ?? fqdn;
+  const aliases = await systemAliases(config.systemAliasesFile);
+  const tracer = await tracerFor(inv, io);
+  const deadline = startDeadline(config.deliveryTimeout);
+  const resolution = await resolveHosts(config, tracer, deadline.signal).finally(() => deadline.cancel());
+  const route: TestedRoute = { hosts: resolution.hosts, skipped: resolution.failures.map((f) => ({ name: f.spec.name, reason: f.error.message })) };
+  if (route.hosts.length === 0) {
+    const temp = resolution.failures.some((f) => f.error.kind === 'temp');
+    route.failure = { kind: temp ? 'temp' : 'perm', reason: resolution.failures.map((f) => f.error.message).join('; ') || 'no host' };
+  }
+  let code: number = route.failure ? (route.failure.kind === 'temp' ? EX.TEMPFAIL : EX.UNAVAILABLE) : EX.OK;
+  for (const arg of inv.recipients) {
+    let addresses: string[];
+    try {
+      addresses = parseArgumentAddresses(arg, { qualifyDomain });
+    } catch (err) {
+      if (!(err instanceof SmarthostError)) throw err;
+      io.stdout(`${arg} is undeliverable: ${err.message}\n`);
+      code = EX.DATAERR;
+      continue;
+    }
+    const x = expandAliases(addresses, aliases, { qualifyDomain, localDomains: [qualifyDomain, fqdn, 'localhost'] });
+    for (const w of x.warnings) io.stderr(`send-smarthost: warning: ${w}\n`);
+    for (const address of x.recipients) {
+      const tested = { address, via: x.origins.get(address) ?? [] };
+      io.stdout(inv.mode === 't' ? testLines(tested, route, config.port) : verifyLine(tested, route));
+    }
+  }
+  return code;
 }
 
 /**
@@ -236,31 +320,16 @@ function secretsFor(config: Config) {
 
 /** Resolve the route and deliver; the DNS and SMTP code is loaded only here. */
 async function send(config: Config, envelope: Envelope, data: MessageData, helo: string, tracer: Tracer, env: NodeJS.ProcessEnv, share?: RunShare): Promise<Outcome> {
-  const [{ createDnsTransport }, { systemNameServers }, { resolveRoute }, { deliver }, { openSession }, { matchHostList }] = await Promise.all([
-    import('./route/dns.js'),
-    import('./route/resolv-conf.js'),
-    import('./route/resolve.js'),
+  const [{ deliver }, { openSession }, { matchHostList }] = await Promise.all([
     import('./deliver/deliver.js'),
     import('./deliver/smtp.js'),
     import('./route/hostlist.js'),
   ]);
-  const [{ startDeadline, raceSignal }, { toSevenBit }] = await Promise.all([import('./deliver/deadline.js'), import('./submit/eightbit.js')]);
+  const [{ startDeadline }, { toSevenBit }] = await Promise.all([import('./deliver/deadline.js'), import('./submit/eightbit.js')]);
   // secret files first: a missing or insecure one is a configuration error (78) before anything is sent
   const { authFor, clientCert } = await secretsFor(config);
-  const route = config.route!;
-  tracer({ type: 'route', hosts: route.hostText, options: route.optionText });
   const deadline = startDeadline(config.deliveryTimeout); // delivery_timeout: DNS and every attempt
-  const servers = config.dnsServers ?? systemNameServers();
-  // a submission's lookups end at the deadline (a queue run's are shared between messages: they run their course)
-  const query = createDnsTransport({ servers, timeout: config.dnsTimeout, retries: config.dnsRetries, tracer, ...(share?.routes ? {} : { signal: deadline.signal }) });
-  const lookup = () => resolveRoute(route, { query, tracer });
-  const resolution = await raceSignal(share?.routes ? cachedRoute(share.routes, lookup, tracer) : lookup(), deadline.signal).catch((err: unknown) => {
-    if (!deadline.signal.aborted) throw err;
-    const why = new SmarthostError('E_TIMEOUT', 'temp', `${(deadline.signal.reason as Error).message} during the DNS lookups`);
-    return { hosts: [], failures: [{ spec: { name: route.hostText }, error: why }] };
-  });
-  const { hosts, failures } = resolution;
-  for (const h of hosts) h.port ??= config.port;
+  const { hosts, failures } = await resolveHosts(config, tracer, deadline.signal, share);
   const ca = await (share ? (share.ca ??= trustedRoots(config, env)) : trustedRoots(config, env));
   const pool = share?.pool;
   const outcome = await deliver(
@@ -320,6 +389,33 @@ async function startSharing(share: RunShare, tracer: Tracer): Promise<() => Prom
     Object.assign(share, { pool: undefined, routes: undefined });
     await pool.close();
   };
+}
+
+/**
+ * The smarthost's hosts and addresses, looked up as a delivery does
+ * (dns_servers, route_data; lib/route/resolve.ts), each with its port.
+ * The lookups end when `signal` aborts (delivery_timeout), except a queue
+ * run's, which are shared between its messages (`share`) and run their course.
+ */
+async function resolveHosts(config: Config, tracer: Tracer, signal: AbortSignal, share?: RunShare): Promise<RouteResolution> {
+  const [{ createDnsTransport }, { systemNameServers }, { resolveRoute }, { raceSignal }] = await Promise.all([
+    import('./route/dns.js'),
+    import('./route/resolv-conf.js'),
+    import('./route/resolve.js'),
+    import('./deliver/deadline.js'),
+  ]);
+  const route = config.route!;
+  tracer({ type: 'route', hosts: route.hostText, options: route.optionText });
+  const servers = config.dnsServers ?? systemNameServers();
+  const query = createDnsTransport({ servers, timeout: config.dnsTimeout, retries: config.dnsRetries, tracer, ...(share?.routes ? {} : { signal }) });
+  const lookup = () => resolveRoute(route, { query, tracer });
+  const resolution = await raceSignal(share?.routes ? cachedRoute(share.routes, lookup, tracer) : lookup(), signal).catch((err: unknown) => {
+    if (!signal.aborted) throw err;
+    const why = new SmarthostError('E_TIMEOUT', 'temp', `${(signal.reason as Error).message} during the DNS lookups`);
+    return { hosts: [], failures: [{ spec: { name: route.hostText } as HostSpec, error: why }] };
+  });
+  for (const h of resolution.hosts) h.port ??= config.port;
+  return resolution;
 }
 
 async function cachedRoute(routes: RouteCache, lookup: () => Promise<RouteResolution>, tracer: Tracer): Promise<RouteResolution> {

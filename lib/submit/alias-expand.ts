@@ -48,8 +48,16 @@ export interface ExpandOptions {
   maxRecipients?: number;
 }
 
+/** One step of an alias expansion: the alias address that led to a recipient, and where that alias is defined. */
+export interface AliasStep {
+  address: string;
+  where: string;
+}
+
 export interface Expansion {
   recipients: string[];
+  /** For each recipient that came from an alias: the aliases it came through, nearest first (what -bt prints as `<--` lines). */
+  origins: Map<string, AliasStep[]>;
   /** Trace lines: `root@host -> admin@example.com (/etc/aliases:3)`. */
   notes: string[];
   /** Lines for stderr (skipped pipe/file targets). */
@@ -78,33 +86,35 @@ export function expandAliases(recipients: readonly string[], aliases: LoadedAlia
   const seen = new Set<string>();
   const notes: string[] = [];
   const warnings: string[] = [];
-  if (!aliases || aliases.entries.size === 0) return { recipients: [...recipients], notes, warnings };
+  const origins = new Map<string, AliasStep[]>();
+  if (!aliases || aliases.entries.size === 0) return { recipients: [...recipients], origins, notes, warnings };
   const local = new Set(opts.localDomains.map((d) => d.toLowerCase()));
   const maxDepth = opts.maxDepth ?? 10;
   const maxRecipients = opts.maxRecipients ?? 1000;
 
-  const emit = (addr: string): void => {
+  const emit = (addr: string, via: readonly AliasStep[]): void => {
     const k = addressKey(addr);
     if (seen.has(k)) return;
     seen.add(k);
     if (out.length >= maxRecipients) throw configError(`${aliases.file}: alias expansion gives more than ${maxRecipients} recipients`);
     out.push(addr);
+    if (via.length > 0) origins.set(addr, [...via]);
   };
 
   const tooDeep = (where: string, path: readonly string[]): SmarthostError =>
     configError(`${where}: aliases nested deeper than ${maxDepth} levels (${path.join(' -> ')})`);
 
-  /** Expand one address found at nesting `depth`; returns how many deliverable addresses it produced. */
-  const expand = (addr: string, chain: readonly string[], depth: number): number => {
+  /** Expand one address found at nesting `depth` through the aliases `via` (nearest first); returns how many deliverable addresses it produced. */
+  const expand = (addr: string, chain: readonly string[], depth: number, via: readonly AliasStep[]): number => {
     const key = localKey(addr, local);
     const entry = key === undefined ? undefined : aliases.entries.get(key);
     if (key === undefined || !entry) {
-      emit(addr);
+      emit(addr, via);
       return 1;
     }
     if (chain.includes(key)) {
       notes.push(`alias loop ${[...chain, key].join(' -> ')}: ${addr} kept as an address`);
-      emit(addr);
+      emit(addr, via);
       return 1;
     }
     const path = [...chain, key];
@@ -139,10 +149,11 @@ export function expandAliases(recipients: readonly string[], aliases: LoadedAlia
               throw configError(`${where}: ${(err as Error).message}`);
             }
             notes.push(`${addr} -> ${target} (${where})`);
+            const step = [{ address: addr, where }, ...via];
             if (t.noExpand) {
-              emit(target);
+              emit(target, step);
               produced++;
-            } else produced += expand(target, path, depth);
+            } else produced += expand(target, path, depth, step);
             break;
           }
         }
@@ -157,8 +168,8 @@ export function expandAliases(recipients: readonly string[], aliases: LoadedAlia
     return produced;
   };
 
-  for (const r of recipients) expand(r, [], 0);
-  return { recipients: out, notes, warnings };
+  for (const r of recipients) expand(r, [], 0, []);
+  return { recipients: out, origins, notes, warnings };
 }
 
 /**

@@ -30,19 +30,20 @@ export const MODES: Readonly<Record<string, string>> = {
   p: 'print the queue (mailq)',
   pc: 'print the number of queued messages',
   i: 'check the aliases file (newaliases; there is no database to rebuild)',
-  v: 'verify addresses',
-  t: 'address test mode',
+  v: 'verify addresses: are they routable? (no mail is sent)',
+  t: 'address test: how each address is routed, through which aliases to which hosts (no mail is sent)',
+  V: 'print the version, what is supported, and the configuration file in effect',
   d: 'run as a daemon',
   D: 'run as a daemon in the foreground',
   h: 'print the host status database',
   H: 'purge the host status database',
-  P: 'print the shared-memory queue counts',
+  P: 'print the effective configuration (all options, or those named)',
   C: 'check the configuration',
   a: 'ARPANET mode',
 };
 
 /** The -b modes send-smarthost implements; the other sendmail modes are refused, never run as -bm. */
-export const SUPPORTED_MODES: ReadonlySet<string> = new Set(['m', 's', 'p', 'pc', 'i']);
+export const SUPPORTED_MODES: ReadonlySet<string> = new Set(['m', 's', 'p', 'pc', 'i', 't', 'v', 'V', 'P']);
 
 /** One line of the flag listing: the flag as written, what it does; `ignored` ones are accepted for compatibility only. */
 export interface FlagHelp {
@@ -66,6 +67,10 @@ export const FLAGS: readonly FlagHelp[] = [
   { flag: '-bs', help: 'speak SMTP on standard input/output' },
   { flag: '-bp', help: 'list the queue (also when called as mailq); -bpc counts it' },
   { flag: '-bi', help: 'check the aliases file (also newaliases; there is no database)' },
+  { flag: '-bt addr...', help: 'show how addresses are routed: aliases (file:line), the smarthost, its names and addresses' },
+  { flag: '-bv addr...', help: 'verify that addresses can be routed' },
+  { flag: '-bV', help: 'print the version, what is supported, and the configuration file in effect' },
+  { flag: '-bP [option...]', help: 'print the effective configuration (secrets masked)' },
   { flag: '-q, -qf', help: 'run the queue once (-qf: also messages not yet due); no daemon' },
   { flag: '-M id...', help: 'deliver these queued messages now' },
   { flag: '-Mrm id...', help: 'remove these queued messages' },
@@ -370,6 +375,7 @@ function assemble(s: State, invokedAs: string | undefined): Invocation {
       `-od${inv.deliveryMode} cannot be combined with -O ${s.overrides[0]!.name}: a message submitted with configuration options is delivered now, never queued for a queue run that would not know them`,
     );
   }
+  usageIf((inv.mode === 't' || inv.mode === 'v') && inv.recipients.length === 0, `-b${inv.mode} needs addresses`);
   if (inv.mode === 'm' && !inv.queueRun && !s.messageAction && !inv.initSpool && !inv.extractRecipients && inv.recipients.length === 0) {
     throw usageError('Recipient names must be specified (as arguments, or with -t in To, Cc, Bcc)');
   }

@@ -32,7 +32,18 @@ t.test('expansion table', async (t) => {
 });
 
 t.test('no aliases: recipients unchanged', async (t) => {
-  t.same(expandAliases(['root@example.com'], undefined, OPTS), { recipients: ['root@example.com'], notes: [], warnings: [] });
+  t.same(expandAliases(['root@example.com'], undefined, OPTS), { recipients: ['root@example.com'], origins: new Map(), notes: [], warnings: [] });
+});
+
+t.test('origins: the aliases each recipient came through, nearest first, with file:line (for -bt)', async (t) => {
+  const x = expandAliases(['root@example.com', 'bob@example.org'], load('root: ops\nops: ann@example.org, \\ops\npostmaster: root\n'), OPTS);
+  t.same(x.recipients, ['ann@example.org', 'ops@example.com', 'bob@example.org']);
+  t.same(x.origins.get('ann@example.org'), [
+    { address: 'ops@example.com', where: '/etc/aliases:2' },
+    { address: 'root@example.com', where: '/etc/aliases:1' },
+  ]);
+  t.same(x.origins.get('ops@example.com'), [{ address: 'ops@example.com', where: '/etc/aliases:2' }, { address: 'root@example.com', where: '/etc/aliases:1' }], '\\ops: delivered as itself, through the aliases that named it');
+  t.equal(x.origins.get('bob@example.org'), undefined, 'not an alias: no origin');
 });
 
 t.test('trace notes name file:line', async (t) => {

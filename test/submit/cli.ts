@@ -236,7 +236,13 @@ t.test('implemented modes parse; the other sendmail modes are refused, never run
     if (SUPPORTED_MODES.has(m)) t.equal(parseArgs([`-b${m}`, 'a@y']).mode, m);
     else t.throws(() => parseArgs([`-b${m}`, 'a@y']), { code: 'E_USAGE', message: new RegExp(`^-b${m} \\(.*\\) is not supported`) });
   }
-  t.throws(() => parseArgs(['-bv', 'root']), { message: /-bv \(verify addresses\) is not supported/ }, '-bv root does not send mail');
+  t.equal(parseArgs(['-bv', 'root']).mode, 'v', '-bv root verifies, never sends mail');
+  t.equal(parseArgs(['-bt', 'root', 'a@y']).mode, 't');
+  t.same(parseArgs(['-bP', 'port', 'qualify_domain']).recipients, ['port', 'qualify_domain'], '-bP: the operands are option names');
+  t.equal(parseArgs(['-bV']).mode, 'V');
+  t.throws(() => parseArgs(['-bt']), { message: '-bt needs addresses' });
+  t.throws(() => parseArgs(['-bv']), { message: '-bv needs addresses' });
+  t.throws(() => parseArgs(['-bd']), { message: /-bd \(run as a daemon\) is not supported/ });
 });
 
 t.test('operator commands go to lib/ops/ (commander), everything else is sendmail', async (t) => {
