@@ -12,6 +12,7 @@ export const EX = {
   NOINPUT: 66,
   UNAVAILABLE: 69,
   SOFTWARE: 70,
+  CANTCREAT: 73,
   IOERR: 74,
   TEMPFAIL: 75,
   CONFIG: 78,

@@ -6,10 +6,12 @@
  * mail). The DNS is a dns2 peer on loopback with the seed's zone.
  */
 import t from 'tap';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { startDns, type FakeDns } from '../fixtures/peers/fake-dns.js';
-import { runCli, writeConfig } from '../fixtures/peers/run-cli.js';
+import { runCli, withoutTapHooks, writeConfig } from '../fixtures/peers/run-cli.js';
 import { VERSION } from '../lib/version.js';
 
 let dns: FakeDns;
@@ -95,4 +97,20 @@ t.test('-bt: unroutable and malformed addresses get a sysexits code', async (t) 
   t.equal(mx.code, 0, mx.stderr);
   t.match(mx.stdout, /\n  host mail\.example\.local \[127\.0\.0\.1\] port=587 MX=10 certname=mail\.dev\.example\.test\n/);
   t.match(mx.stdout, /\n  host backup\.dev\.example\.test \[127\.0\.0\.2\] port=587 MX=20 certname=backup\.dev\.example\.test\n/);
+});
+
+t.test('--install-links: mailq and newaliases by their names, through the links', async (t) => {
+  const prefix = mkdtempSync(join(tmpdir(), 'send-smarthost-prefix-'));
+  t.teardown(() => rmSync(prefix, { recursive: true, force: true }));
+  const r = await runCli(['--install-links', '--prefix', prefix]);
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stdout.split('\n').filter((l) => l.endsWith(': created')).length, 4);
+  const conf = config('smarthost.example.test');
+  const env = { ...withoutTapHooks(process.env), NO_COLOR: '1' };
+  const mailq = spawnSync(join(prefix, 'usr/bin/mailq'), ['-C', conf], { env, encoding: 'utf8' });
+  t.equal(mailq.status, 0, mailq.stderr);
+  t.equal(mailq.stdout, '', 'mailq lists the (empty) queue');
+  const newaliases = spawnSync(join(prefix, 'usr/bin/newaliases'), ['-C', conf], { env, encoding: 'utf8' });
+  t.equal(newaliases.status, 0, newaliases.stderr);
+  t.match(newaliases.stdout, /aliases: 3 aliases\n$/, 'newaliases checks the aliases file');
 });

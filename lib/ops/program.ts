@@ -6,6 +6,7 @@
  * The sendmail flags are parsed by cli.ts; their help lines come from its
  * FLAGS table, so --help lists exactly what the parser accepts.
  */
+import { realpathSync } from 'node:fs';
 import { Command, CommanderError, Help } from 'commander';
 import { EX } from '../errors.js';
 import { FLAGS } from '../submit/cli.js';
@@ -35,13 +36,33 @@ export function operatorProgram(out: (text: string) => void, err: (text: string)
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: err })
     .helpOption('--help', 'print this help and exit')
-    .version(versionText().trimEnd(), '--version', 'print the version and exit');
+    .version(versionText().trimEnd(), '--version', 'print the version and exit')
+    .option('--install-links', 'make /usr/sbin/sendmail, /usr/lib/sendmail, mailq and newaliases point at send-smarthost')
+    .option('--prefix <dir>', 'with --install-links: under this directory instead of /')
+    .option('--force', 'with --install-links: replace another MTA\'s names, keeping them for --undo')
+    .option('--undo', 'with --install-links: remove the links and put back what --force replaced');
   program.configureHelp({ sortSubcommands: false, helpWidth: 100 });
   program.addHelpText('after', ({ command }) => {
     const help = command.createHelp();
     return sendmailFlags(help, Math.max(help.padWidth(command, help), ...FLAGS.map((f) => f.flag.length)));
   });
   return program;
+}
+
+/** --install-links (lib/ops/install-links.ts): one line per name; 73 when one was refused or failed. */
+async function links(io: Io, opts: { prefix: string | undefined; force: boolean; undo: boolean }): Promise<number> {
+  const { installLinks, describe } = await import('./install-links.js');
+  if (!io.self) {
+    io.stderr('send-smarthost: --install-links: cannot tell where send-smarthost is installed\n');
+    return EX.SOFTWARE;
+  }
+  const target = realpathSync(io.self.script);
+  const results = installLinks(target, { ...(opts.prefix !== undefined ? { prefix: opts.prefix } : {}), force: opts.force, undo: opts.undo });
+  for (const r of results) {
+    if (r.error || r.action.do === 'refuse') io.stderr(`send-smarthost: ${describe(r, target)}\n`);
+    else io.stdout(`${describe(r, target)}\n`);
+  }
+  return results.some((r) => r.error || r.action.do === 'refuse') ? EX.CANTCREAT : EX.OK;
 }
 
 /** Run an operator command line; resolves to the exit status. */
@@ -56,9 +77,14 @@ export async function operatorMain(argv: string[], io: Io): Promise<number> {
     program.outputHelp(); // with the sendmail flags (addHelpText) on io.stdout
     return EX.OK;
   }
+  let code: number = EX.OK;
+  program.action(async (o: { installLinks?: boolean; prefix?: string; force?: boolean; undo?: boolean }) => {
+    if (!o.installLinks) program.error('nothing to do: see --help', { exitCode: EX.USAGE });
+    code = await links(io, { prefix: o.prefix, force: o.force === true, undo: o.undo === true });
+  });
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return EX.OK;
+    return code;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? EX.OK : EX.USAGE;
     throw e;

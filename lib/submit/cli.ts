@@ -104,7 +104,8 @@ export const SUBCOMMANDS: ReadonlySet<string> = new Set<string>([]);
 
 /**
  * Whether argv asks for the operator surface (lib/ops/, commander) rather
- * than sendmail's: its first word is `--help` or `--version`, or a
+ * than sendmail's: its first word is `--help`, `--version` or
+ * `--install-links`, or a
  * subcommand when called as send-smarthost (as `sendmail`, `mailq` or
  * `newaliases` a first word is always a recipient). Only the first word:
  * `sendmail -t --help` is a usage error (exit 64), so a caller that pipes a
@@ -112,7 +113,7 @@ export const SUBCOMMANDS: ReadonlySet<string> = new Set<string>([]);
  */
 export function operatorCommand(argv: readonly string[], invokedAs = 'send-smarthost'): boolean {
   const first = argv[0];
-  if (first === '--help' || first === '--version') return true;
+  if (first === '--help' || first === '--version' || first === '--install-links') return true;
   return invokedAs === 'send-smarthost' && first !== undefined && SUBCOMMANDS.has(first);
 }
 
