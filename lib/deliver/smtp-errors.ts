@@ -87,7 +87,7 @@ export function classifySmtpError(raw: unknown, stage: Stage, ctx: ErrorContext)
   if (VERIFY_CODES.has(original) || VERIFY_CODES.has(e.code ?? '')) {
     const why =
       original === 'ERR_TLS_CERT_ALTNAME_INVALID'
-        ? `certificate does not name "${ctx.queried}"`
+        ? oneLine(e.reason ?? `certificate does not name "${ctx.queried}"`)
         : original === 'ERR_TLS_PIN_MISMATCH' || e.code === 'ERR_TLS_PIN_MISMATCH'
           ? oneLine(e.message ?? 'server key is not in tls_pin_sha256')
           : `certificate not trusted (${original || e.code})`;

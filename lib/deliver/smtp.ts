@@ -179,7 +179,7 @@ export async function openSession(p: SessionParams): Promise<Session> {
       nameChecked = true;
       p.tracer(
         r.ok
-          ? { type: 'tls-verify-ok', subject: r.dn, certName: r.name }
+          ? { type: 'tls-verify-ok', subject: r.dn, certName: r.name, ...(r.matched ? { san: r.matched } : {}) }
           : { type: 'tls-verify-error', address: p.address, reason: r.error?.message ?? 'name mismatch', dn: r.dn, host: r.name },
       );
     },
