@@ -115,6 +115,15 @@ t.test('refused connection and a silent server are bounded temporary failures', 
   t.ok(Date.now() - started < 3000, 'gave up within the timeouts');
 });
 
+t.test('connect_timeout bounds the TCP connect only, not the greeting after it (Exim)', async (t) => {
+  const slow = await startScriptSmtp({ drip: { step: 'greeting', everyMs: 15 } }); // ≈ 0.5 s for the greeting
+  t.teardown(() => slow.close());
+  const events: TraceEvent[] = [];
+  const s = await openSession(params(slow.port, events, { requireTls: false, connectTimeout: 150, commandTimeout: 3000 }));
+  await s.quit();
+  t.same(events.slice(0, 3).map((e) => e.type), ['connect', 'connected', 'smtp-in'], 'connected, then the greeting');
+});
+
 t.test('5xx greeting is permanent, 4xx to MAIL is temporary', async (t) => {
   const closed = await startScriptSmtp({ greeting: '554 5.7.1 go away' });
   t.teardown(() => closed.close());
