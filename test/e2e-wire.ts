@@ -1,9 +1,10 @@
 /**
  * Issue 10's reply defects end to end, through bin/send-smarthost (the
  * bundle, where nodemailer's DataStream is swapped for ours) against scripted
- * peers on loopback: a malformed reply and an unsolicited reply each defer
- * the message (exit 75, no `=>` in the main log); before the fixes both were
- * logged delivered with exit 0.
+ * peers on loopback: a malformed reply, an unsolicited reply and a dripped
+ * reply each defer the message (exit 75, no `=>` in the main log); before
+ * the fixes the first two were logged delivered with exit 0, and the third
+ * waited out the whole drip.
  */
 import t, { type Test } from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
@@ -45,4 +46,11 @@ t.test('a reply nobody asked for defers the message (was: the 250 taken for the 
   t.match(res.stderr, /a reply when none was expected: "250 FAKE"/);
   t.notMatch(mainlog, / => /);
   t.equal(peer.bodies.length, 0, 'the message was not sent on');
+});
+
+t.test('command_timeout cuts a dripped reply (was: only delivery_timeout did)', async (t) => {
+  const { res, took } = await run(t, { drip: { step: 'dataEnd', everyMs: 200 }, dataEnd: '250 2.0.0 Ok: queued as SCRIPT1, dripped slowly' }, ['command_timeout = 1s']);
+  t.equal(res.code, 75, res.stderr);
+  t.match(res.stderr, /timed out at data \(no complete reply to end of data within command_timeout 1s\)/);
+  t.ok(took < 5000, `cut after about a second (${took} ms), not after the 10 s drip`);
 });

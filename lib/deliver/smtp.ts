@@ -22,6 +22,8 @@ import { connectTo } from './connect.js';
 
 /** The longest timer Node keeps (a larger one fires at once): "no limit" for nodemailer's connection timer. */
 const MAX_TIMER = 2 ** 31 - 1;
+/** How much later than the wire's command_timeout nodemailer's own timers fire (ms). */
+const BACKSTOP = 1000;
 import { tlsOptionsFor } from './tls.js';
 import { withSharedContext } from './context.js';
 import { parseEhlo, planTransaction, type Downgrade, type Extensions } from './extensions.js';
@@ -175,10 +177,13 @@ export async function openSession(p: SessionParams): Promise<Session> {
     name: p.helo,
     requireTLS: p.requireTls && !p.implicitTls,
     tls: sharedContext(tls),
-    // connected above: nodemailer's connection timer must not bound what follows
+    // connected above: nodemailer's connection timer must not bound what follows. The wire
+    // times every reply (command_timeout, wire.ts); nodemailer's timers, a second later, are
+    // a backstop for the greeting and the STARTTLS handshake, and what bounds a connection
+    // that takes no data while the message is sent.
     connectionTimeout: MAX_TIMER,
-    greetingTimeout: p.commandTimeout,
-    socketTimeout: p.commandTimeout,
+    greetingTimeout: p.commandTimeout + BACKSTOP,
+    socketTimeout: p.commandTimeout + BACKSTOP,
   });
   // The session fails as a whole: the first error (nodemailer's, or the wire's) or the close
   // rejects whatever is waiting on the connection; nodemailer does not call every callback then
@@ -200,7 +205,7 @@ export async function openSession(p: SessionParams): Promise<Session> {
       breakSession(err);
       conn.close();
     },
-  });
+  }, { commandTimeout: p.commandTimeout });
   let closed = false;
   conn.on('error', breakSession);
   conn.once('end', () => {
@@ -321,13 +326,15 @@ export async function openSession(p: SessionParams): Promise<Session> {
       conn.close();
     },
     quit(): Promise<void> {
-      // wait (briefly) for the server's 221 and the close, so the transcript is whole
+      // wait (briefly) for the server's 221 and the close, so the transcript is whole;
+      // then close it ourselves (a server that does not answer QUIT keeps nothing open)
       release();
       if (signal?.aborted || closed) return Promise.resolve(); // the connection is already closed
       return new Promise<void>((resolve) => {
         const timer = setTimeout(done, 1000);
         function done() {
           clearTimeout(timer);
+          if (!closed) conn.close();
           resolve();
         }
         conn.once('end', done);

@@ -18,7 +18,13 @@
  *   a server may send at any time, §3.8, is let through to nodemailer, which
  *   ends the session on it);
  * - after a 2xx reply to STARTTLS the rest of what arrived in plaintext is
- *   dropped, as nodemailer does (RFC 3207 §4.2).
+ *   dropped, as nodemailer does (RFC 3207 §4.2);
+ * - command_timeout bounds each reply as a whole, from the moment it is owed
+ *   (its command written, or the previous reply complete when several are
+ *   owed) to its last line, as Exim and Postfix do; the greeting from the
+ *   connection, and the STARTTLS handshake from the 2xx to the next command.
+ *   nodemailer's own timers only measure silence, so a server dripping a
+ *   byte a second kept a session for delivery_timeout.
  *
  * It relies on three members of nodemailer 10.6's SMTPConnection, pinned by
  * test/deliver/nodemailer-contract.ts: `_onData(chunk)` (called by the
@@ -29,6 +35,7 @@
  */
 import type SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { EventEmitter } from 'node:events';
+import { renderMs } from './deadline.js';
 import { ReplyReader, type Reply } from './reply.js';
 
 /** The members of nodemailer's SMTPConnection this module uses. */
@@ -45,7 +52,7 @@ export interface WireHooks {
   reply(reply: Reply, to: string): void;
   /** Octets received in plaintext after the reply to STARTTLS were dropped. */
   discarded(octets: number): void;
-  /** The server broke the rules: the session must end with `err` (code EPROTOCOL). */
+  /** The server broke the rules (EPROTOCOL) or a reply took too long (ETIMEDOUT): the session must end with `err`. */
   fail(err: WireError): void;
 }
 
@@ -56,9 +63,10 @@ export interface WireError extends Error {
 
 const wireError = (code: WireError['code'], message: string): WireError => Object.assign(new Error(message), { code });
 
-/** What the greeting is owed as, and the end of the message data. */
+/** What the greeting is owed as, the end of the message data, and the STARTTLS handshake (no reply). */
 export const GREETING = 'greeting';
 export const END_OF_DATA = 'end of data';
+const HANDSHAKE = 'TLS handshake';
 
 export interface Wire {
   /** The connection is gone: stop watching. */
@@ -68,21 +76,34 @@ export interface Wire {
 }
 
 /**
- * Put the reply discipline on `conn` (before it connects, or right after:
- * the greeting is the first reply owed).
+ * Put the reply discipline on `conn`, right after the connection is up: the
+ * greeting is the first reply owed, and command_timeout (ms) runs from now.
  */
-export function attachWire(conn: SMTPConnection, hooks: WireHooks): Wire {
+export function attachWire(conn: SMTPConnection, hooks: WireHooks, o: { commandTimeout: number }): Wire {
   const raw = conn as unknown as ConnectionInternals;
   const reader = new ReplyReader();
   /** The replies owed, oldest first, by the name of what asked for them. */
   const owed: string[] = [GREETING];
   let last = GREETING;
   let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
 
   const fail = (err: WireError): void => {
     stopped = true;
+    clearTimeout(timer);
     hooks.fail(err);
   };
+  const late = (what: string): string =>
+    what === GREETING ? 'no complete greeting' : what === HANDSHAKE ? 'the TLS handshake was not done' : `no complete reply to ${what}`;
+  /** (Re)start the clock of the reply now first in line, or stop it when none is owed. */
+  const clock = (): void => {
+    clearTimeout(timer);
+    timer = undefined;
+    const what = owed[0];
+    if (stopped || what === undefined) return;
+    timer = setTimeout(() => fail(wireError('ETIMEDOUT', `${late(what)} within command_timeout ${renderMs(o.commandTimeout)}`)), o.commandTimeout);
+  };
+  clock();
 
   const onData = raw._onData.bind(conn);
   raw._onData = (chunk: Buffer): void => {
@@ -91,7 +112,9 @@ export function attachWire(conn: SMTPConnection, hooks: WireHooks): Wire {
       if ('invalid' in item) {
         return fail(wireError('EPROTOCOL', `the server sent an invalid reply: ${JSON.stringify(item.invalid)} (${item.why})`));
       }
+      if (owed[0] === HANDSHAKE) owed.shift(); // nothing can come before the next command
       const to = owed.shift();
+      clock();
       if (to === undefined && item.reply.code !== 421) {
         return fail(wireError('EPROTOCOL', `the server sent a reply when none was expected: ${JSON.stringify(item.reply.text)} (after the reply to ${last})`));
       }
@@ -101,6 +124,8 @@ export function attachWire(conn: SMTPConnection, hooks: WireHooks): Wire {
         // RFC 3207 §4.2: what follows in plaintext is not part of the session; nodemailer drops it too
         if (chunk.length > item.end) hooks.discarded(chunk.length - item.end);
         reader.reset();
+        owed.unshift(HANDSHAKE);
+        clock();
         break;
       }
     }
@@ -109,7 +134,11 @@ export function attachWire(conn: SMTPConnection, hooks: WireHooks): Wire {
 
   const sendCommand = raw._sendCommand.bind(conn);
   raw._sendCommand = (str: string, logStr?: string): void => {
-    if (!stopped) owed.push(hooks.command(String(logStr ?? str)));
+    if (!stopped) {
+      if (owed[0] === HANDSHAKE) owed.shift();
+      owed.push(hooks.command(String(logStr ?? str)));
+      if (owed.length === 1) clock();
+    }
     sendCommand(str, logStr);
   };
 
@@ -118,7 +147,9 @@ export function attachWire(conn: SMTPConnection, hooks: WireHooks): Wire {
     const stream = createSendStream(callback);
     // the final '.' line has been written: its reply is owed from now on, not before
     stream.once('end', () => {
-      if (!stopped) owed.push(END_OF_DATA);
+      if (stopped) return;
+      owed.push(END_OF_DATA);
+      if (owed.length === 1) clock();
     });
     return stream;
   };
@@ -126,6 +157,7 @@ export function attachWire(conn: SMTPConnection, hooks: WireHooks): Wire {
   return {
     stop() {
       stopped = true;
+      clearTimeout(timer);
     },
     get unfinished() {
       return reader.unfinished;

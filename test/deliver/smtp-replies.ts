@@ -1,7 +1,8 @@
 /**
  * openSession against scripted peers that break the reply rules (issue 10,
- * defects 3 and 4): a malformed reply line and a reply nobody asked for.
- * Each must end the attempt as a temporary failure, never as a delivery.
+ * defects 3 to 5): a malformed reply line, a reply nobody asked for, and a
+ * reply dripped one byte at a time. Each must end the attempt as a temporary
+ * failure, never as a delivery.
  */
 import t, { type Test } from 'tap';
 import { openSession } from '../../lib/deliver/smtp.js';
@@ -77,4 +78,39 @@ t.test('a reply nobody asked for is a protocol error, not the answer to the next
   t.equal(early.err.code, 'E_PROTOCOL', 'an extra line after the greeting is not the reply to EHLO');
   t.equal(early.err.detail.stage, 'banner');
   t.match(early.err.message, /"250 early"/);
+});
+
+// Defect 5: command_timeout bounds the whole reply, not the gap between two bytes.
+t.test('command_timeout bounds a reply dripped one byte at a time', async (t) => {
+  for (const step of ['greeting', 'dataEnd'] as const) {
+    const { err, took } = await attempt(t, { drip: { step, everyMs: 100 }, dataEnd: '250 2.0.0 Ok: queued as SCRIPT1 after a long drip' }, { commandTimeout: 600 });
+    t.equal(err.code, 'E_TIMEOUT', `${step}: E_TIMEOUT`);
+    t.equal(err.kind, 'temp');
+    t.equal(err.detail.stage, step === 'greeting' ? 'banner' : 'data');
+    t.match(err.message, step === 'greeting' ? /timed out at banner \(no complete greeting within command_timeout 0\.6s\)$/ : /timed out at data \(no complete reply to end of data within command_timeout 0\.6s\)$/);
+    t.ok(took >= 550 && took < 2500, `${step}: cut after the command timeout (${took} ms), not when the drip ends`);
+  }
+});
+
+t.test('command_timeout bounds the STARTTLS handshake', async (t) => {
+  const peer = await startScriptSmtp({ ehlo: '250-script.example.test\n250 STARTTLS', stallTls: true });
+  t.teardown(() => peer.close());
+  const started = Date.now();
+  const err = await failure(openSession(sessionParams(peer.port, [], { commandTimeout: 500 })));
+  t.equal(err.code, 'E_TIMEOUT');
+  t.equal(err.detail.stage, 'starttls');
+  t.match(err.message, /timed out at starttls \(the TLS handshake was not done within command_timeout 0\.5s\)$/);
+  t.ok(Date.now() - started < 1400, 'cut at command_timeout, before nodemailer\'s own timer');
+});
+
+t.test('a server slow to answer QUIT: the session is closed after a second, not held open', async (t) => {
+  const peer = await startScriptSmtp({ drip: { step: 'quit', everyMs: 1000 } });
+  t.teardown(() => peer.close());
+  const s = await openSession(sessionParams(peer.port, [], { requireTls: false, commandTimeout: 30_000 }));
+  await s.send(ENV, MSG);
+  const started = Date.now();
+  await s.quit();
+  t.ok(Date.now() - started < 1500, 'quit() returns after about a second');
+  await new Promise((r) => setTimeout(r, 50));
+  t.equal(s.open, false, 'and the connection is closed');
 });
