@@ -120,7 +120,7 @@ function presentedLabels(value: string): string[] | string {
     if (!rest.every((l) => LABEL.test(l))) return 'not a valid host name';
     return labels;
   }
-  if (value.includes('*')) return 'a wildcard must be the whole left-most label (RFC 9525 §6.3)';
+  if (value.includes('*')) return 'a wildcard must be the whole left-most label (RFC 9525 section 6.3)';
   if (!labels.every((l) => LABEL.test(l))) return 'not a valid host name';
   return labels;
 }
