@@ -93,7 +93,9 @@ export function classifySmtpError(raw: unknown, stage: Stage, ctx: ErrorContext)
           : `certificate not trusted (${original || e.code})`;
     return make('E_TLS_VERIFY', 'temp', `TLS verification failed: ${why}`);
   }
-  if (e.code === 'ETLS' || (stage === 'starttls' && e.code !== 'ETIMEDOUT')) {
+  // a reply that broke the rules (wire.ts) is a protocol error at any stage, STARTTLS's included
+  const broken = e.code === 'EPROTOCOL' && !e.responseCode;
+  if (e.code === 'ETLS' || (stage === 'starttls' && e.code !== 'ETIMEDOUT' && !broken)) {
     if (ctx.requireTls && ctx.starttlsOffered === false) {
       return make('E_TLS_REQUIRED', 'temp', `TLS is required (hosts_require_tls) but the server did not offer STARTTLS${e.response ? `; it answered "${oneLine(e.response)}"` : ''}`);
     }

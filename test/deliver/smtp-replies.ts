@@ -43,6 +43,7 @@ t.test('a malformed reply is a protocol error (temporary), at whatever step', as
     [{ mail: 'OK' }, 'mail', /"OK"/],
     [{ rcpt: '250\tok' }, 'rcpt', /250\\tok/],
     [{ rcpt: '650 5.1.1 what' }, 'rcpt', /650 5\.1\.1 what/],
+    [{ ehlo: '250-script.example.test\n250 STARTTLS', starttls: '2200 go ahead' }, 'starttls', /2200 go ahead/],
   ];
   for (const [script, stage, shows] of cases) {
     const { err } = await attempt(t, script);
