@@ -11,7 +11,7 @@
  * the same way whichever side made them.
  */
 import { connect as tcpConnect, type Socket } from 'node:net';
-import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
+import { connect as tlsConnect, createSecureContext, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { renderMs } from './deadline.js';
 
 export interface ConnectParams {
@@ -40,6 +40,16 @@ const timeout = (what: string, ms: number): Error => Object.assign(new Error(`${
 export function connectTo(p: ConnectParams): Promise<Socket | TLSSocket> {
   return new Promise((resolve, reject) => {
     if (p.signal?.aborted) return reject(p.signal.reason);
+    let tlsOptions = p.tls;
+    if (tlsOptions && !tlsOptions.secureContext) {
+      // settings TLS cannot use (a key or certificate it cannot read) fail here, before a
+      // connection is made (context.ts builds the shared context; this is when it could not)
+      try {
+        tlsOptions = { ...tlsOptions, secureContext: createSecureContext(tlsOptions) };
+      } catch (err) {
+        return reject(failure(err as NodeJS.ErrnoException));
+      }
+    }
     const tcp = tcpConnect({ host: p.address, port: p.port });
     let sock: Socket | TLSSocket = tcp;
     let timer = setTimeout(() => fail(timeout('connect_timeout', p.connectTimeout)), p.connectTimeout);
@@ -57,11 +67,16 @@ export function connectTo(p: ConnectParams): Promise<Socket | TLSSocket> {
     tcp.once('connect', () => {
       clearTimeout(timer);
       p.onConnected?.();
-      if (!p.tls) return done();
+      if (!tlsOptions) return done();
       const ms = p.handshakeTimeout ?? p.connectTimeout;
       timer = setTimeout(() => fail(timeout('TLS handshake: command_timeout', ms)), ms);
       tcp.off('error', onError);
-      const secure = tlsConnect({ ...p.tls, socket: tcp });
+      let secure: TLSSocket;
+      try {
+        secure = tlsConnect({ ...tlsOptions, socket: tcp });
+      } catch (err) {
+        return fail(failure(err as NodeJS.ErrnoException));
+      }
       sock = secure;
       secure.once('error', onError);
       secure.once('secureConnect', () => {

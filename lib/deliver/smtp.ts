@@ -19,14 +19,14 @@ import { classifySmtpError } from './smtp-errors.js';
 import { Transcript } from './transcript.js';
 import { attachWire } from './wire.js';
 import { connectTo } from './connect.js';
+import { tlsOptionsFor } from './tls.js';
+import { withSharedContext } from './context.js';
+import { parseEhlo, planTransaction, type Downgrade, type Extensions } from './extensions.js';
 
 /** The longest timer Node keeps (a larger one fires at once): "no limit" for nodemailer's connection timer. */
 const MAX_TIMER = 2 ** 31 - 1;
 /** How much later than the wire's command_timeout nodemailer's own timers fire (ms). */
 const BACKSTOP = 1000;
-import { tlsOptionsFor } from './tls.js';
-import { withSharedContext } from './context.js';
-import { parseEhlo, planTransaction, type Downgrade, type Extensions } from './extensions.js';
 
 export interface SessionParams {
   address: string;
@@ -135,6 +135,7 @@ export async function openSession(p: SessionParams): Promise<Session> {
       );
     },
   });
+  const tlsOptions = sharedContext(tls);
   const transcript = new Transcript(p.tracer, { queried: p.queried, sni: tls.servername, verifyNames: p.verifyNames });
   const where = `${p.canonical} [${p.address}]:${p.port}`;
   // the deadline that cuts the connection: p.signal while opening, then the one of the
@@ -155,7 +156,7 @@ export async function openSession(p: SessionParams): Promise<Session> {
       address: p.address,
       port: p.port,
       connectTimeout: p.connectTimeout,
-      ...(p.implicitTls ? { tls: sharedContext(tls), handshakeTimeout: p.commandTimeout } : {}),
+      ...(p.implicitTls ? { tls: tlsOptions, handshakeTimeout: p.commandTimeout } : {}),
       onConnected: () => {
         transcript.connected(p.address);
         if (p.implicitTls) p.tracer({ type: 'tls-start', certName: p.queried, sni: tls.servername ?? '(none: IP literal)', verifyNames: p.verifyNames });
@@ -176,7 +177,7 @@ export async function openSession(p: SessionParams): Promise<Session> {
     servername: tls.servername,
     name: p.helo,
     requireTLS: p.requireTls && !p.implicitTls,
-    tls: sharedContext(tls),
+    tls: tlsOptions,
     // connected above: nodemailer's connection timer must not bound what follows. The wire
     // times every reply (command_timeout, wire.ts); nodemailer's timers, a second later, are
     // a backstop for the greeting and the STARTTLS handshake, and what bounds a connection

@@ -70,6 +70,15 @@ t.test('smtps: a server that never does its part of the handshake is cut at comm
   t.ok(Date.now() - start < 2500, 'bounded by command_timeout');
 });
 
+t.test('smtps with a client key TLS cannot read: a failed attempt, not a crash', async (t) => {
+  const smtp = await startSmtp({ secure: true, cert: 'dev-wildcard' });
+  t.teardown(() => smtp.close());
+  const err = await failure(openSession(params(smtp.port, [], { tlsExtra: { cert: 'not a certificate', key: 'not a key' } })));
+  t.equal(err.kind, 'temp');
+  t.equal(err.detail.stage, 'connect');
+  t.equal(smtp.messages.length, 0);
+});
+
 t.test('smtps to a port that speaks plain SMTP: E_TLS with a hint, not a connection error', async (t) => {
   const plain = await startScriptSmtp({});
   t.teardown(() => plain.close());
