@@ -4,45 +4,16 @@
 // dist/ops.cjs (the operator command line on commander: --help, --version, the
 // subcommands; no code cache, it is not on any submission's path).
 // CJS, not ESM: an ESM entry costs ~10 ms of start-up (see README, Performance).
-// dns2 is mapped to its packet codec only: its index loads DoH/HTTP servers we never use.
+// Three modules are swapped for others in the bundles (build-swaps.mjs: dns2's
+// packet codec alone, no nodemailer HTTP client, our DataStream); the build
+// fails when one of the swaps no longer matches exactly one import.
 import { build } from 'esbuild';
-import { createRequire } from 'node:module';
-import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { trainCodeCache } from './build-cache.mjs';
-
-const require = createRequire(import.meta.url);
-const dns2Dir = dirname(require.resolve('dns2/package.json'));
-
-const dns2PacketOnly = {
-  name: 'dns2-packet-only',
-  setup(b) {
-    b.onResolve({ filter: /^dns2$/ }, () => ({ path: 'dns2', namespace: 'dns2-packet' }));
-    b.onLoad({ filter: /.*/, namespace: 'dns2-packet' }, () => ({
-      contents: `module.exports = { Packet: require(${JSON.stringify(join(dns2Dir, 'packet.js'))}) };`,
-      loader: 'js',
-      resolveDir: dns2Dir,
-    }));
-  },
-};
-
-// nodemailer's shared helpers import its HTTP client (node:http, https, zlib) for
-// attachments given as URLs; the SMTP client we use never calls it. The stub
-// keeps those modules out of a delivery's start-up and fails loudly if called.
-const nodemailerNoFetch = {
-  name: 'nodemailer-no-fetch',
-  setup(b) {
-    b.onResolve({ filter: /^\.\.\/fetch\/index\.js$/ }, (args) =>
-      /[\\/]nodemailer[\\/]/.test(args.importer) ? { path: 'nodemailer-fetch', namespace: 'nodemailer-no-fetch' } : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'nodemailer-no-fetch' }, () => ({
-      contents: `export default function nmfetch() { throw new Error('send-smarthost: nodemailer fetch is not bundled'); }`,
-      loader: 'js',
-    }));
-  },
-};
+import { swaps } from './build-swaps.mjs';
 
 // The demo (npm run demo) bundles the test peers from fixtures/. They find their
 // certificates and zones relative to their own source file, so import.meta.url
@@ -58,21 +29,10 @@ const pinImportMetaUrl = {
   },
 };
 
-// nodemailer's DATA stream looks at every byte in JavaScript; lib/deliver/data-stream.ts gives
-// the same bytes with indexOf (test/deliver/data-stream.ts compares them), a third of a large
-// message's delivery time.
-const fastDataStream = {
-  name: 'fast-data-stream',
-  setup(b) {
-    b.onResolve({ filter: /^\.\/data-stream\.js$/ }, (args) =>
-      /[\\/]nodemailer[\\/].*[\\/]smtp-connection$/.test(dirname(args.importer)) ? { path: fileURLToPath(new URL('./lib/deliver/data-stream.ts', import.meta.url)) } : undefined,
-    );
-  },
-};
-
 const demo = process.argv.includes('--demo');
 
-await build({
+const swapped = swaps();
+const result = await build({
   entryPoints: { 'send-smarthost': 'bin/send-smarthost.ts', modes: 'bin/modes.ts', ops: 'bin/ops.ts' },
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
@@ -83,10 +43,17 @@ await build({
   sourcemap: 'linked',
   legalComments: 'none',
   logLevel: 'warning',
-  plugins: [dns2PacketOnly, nodemailerNoFetch, fastDataStream],
+  plugins: swapped.plugins,
+  metafile: true,
+  write: false, // written below, once the swaps are checked
   // a new id per build: bin/send-smarthost uses dist/<bundle>.cache only when it names this id
   banner: { js: `// build-id: ${randomBytes(16).toString('hex')}` },
 });
+swapped.verify(result.metafile);
+for (const f of result.outputFiles) {
+  await mkdir(dirname(f.path), { recursive: true });
+  await writeFile(f.path, f.contents);
+}
 // the V8 code caches of the bundles (build-cache.mjs; README, Performance)
 const cacheNote = await trainCodeCache();
 if (process.env.BUILD_VERBOSE || /failed|no code cache/.test(cacheNote)) console.warn(`build: ${cacheNote}`);

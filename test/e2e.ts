@@ -59,7 +59,7 @@ t.test('CNAME\'d smarthost, wildcard cert for the queried name: delivered', asyn
   }
   t.ok(lines.some((l) => /^mail\.example\.local 127\.0\.0\.1 mx=-1 ttl=60 \(queried mail\.dev\.example\.test\)$/.test(l)), 'host line: canonical, address, queried');
   t.ok(lines.includes(`Connecting to mail.example.local [127.0.0.1]:${smtp.port} ... (certificate name mail.dev.example.test)`), 'connect line shows both names');
-  t.ok(lines.some((l) => /^SSL verify ok: name "mail\.dev\.example\.test" matches certificate .*CN=\*\.dev\.example\.test$/.test(l)));
+  t.ok(lines.some((l) => /^SSL verify ok: name "mail\.dev\.example\.test" matches certificate .*CN=\*\.dev\.example\.test \(subjectAltName DNS:\*\.dev\.example\.test\)$/.test(l)), 'which name matched which SAN');
   t.ok(lines.some((l) => l.startsWith('  SMTP>> MAIL FROM:<cron@example.test>')));
   t.notOk(lines.some((l) => l.includes('Cert hostname to check: "mail.example.local"')), 'the CNAME target is never the name checked');
 });

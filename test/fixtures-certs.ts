@@ -49,6 +49,25 @@ for (const [name, san, good, bad] of leaves) {
   });
 }
 
+// The RFC 9525 cases (lib/deliver/cert-name.ts; test/deliver/cert-name.ts): what the certificate
+// holds, not what OpenSSL's checkHost makes of it (it accepts the partial wildcard and the CN).
+const rfc9525: [string, string | undefined, RegExp][] = [
+  ['q-partial', 'DNS:x*.q.test', /CN=x\*\.q\.test/],
+  ['q-wildcard', 'DNS:*.q.test', /CN=\*\.q\.test/],
+  ['cn-only', undefined, /CN=mail\.q\.test/],
+  ['ip-literal', 'IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1', /CN=127\.0\.0\.1/],
+];
+for (const [name, san, subject] of rfc9525) {
+  t.test(name, async (t) => {
+    const c = cert(name);
+    t.equal(c.subjectAltName, san, san === undefined ? 'no subjectAltName extension at all' : 'SAN');
+    t.match(c.subject, subject);
+    t.ok(c.checkIssued(ca) && c.verify(ca.publicKey), 'signed by the committed CA');
+    t.ok(c.checkPrivateKey(createPrivateKey(read(`${name}.key`))), `${name}.key matches`);
+    t.ok(new Date(c.validTo).getUTCFullYear() >= 2100, `validTo ${c.validTo} is decades away`);
+  });
+}
+
 t.test('dev-wildcard does not cover the bare domain or deeper names', async (t) => {
   const c = cert('dev-wildcard');
   t.equal(c.checkHost('dev.example.test'), undefined);

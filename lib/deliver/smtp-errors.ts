@@ -87,13 +87,15 @@ export function classifySmtpError(raw: unknown, stage: Stage, ctx: ErrorContext)
   if (VERIFY_CODES.has(original) || VERIFY_CODES.has(e.code ?? '')) {
     const why =
       original === 'ERR_TLS_CERT_ALTNAME_INVALID'
-        ? `certificate does not name "${ctx.queried}"`
+        ? oneLine(e.reason ?? `certificate does not name "${ctx.queried}"`)
         : original === 'ERR_TLS_PIN_MISMATCH' || e.code === 'ERR_TLS_PIN_MISMATCH'
           ? oneLine(e.message ?? 'server key is not in tls_pin_sha256')
           : `certificate not trusted (${original || e.code})`;
     return make('E_TLS_VERIFY', 'temp', `TLS verification failed: ${why}`);
   }
-  if (e.code === 'ETLS' || (stage === 'starttls' && e.code !== 'ETIMEDOUT')) {
+  // a reply that broke the rules (wire.ts) is a protocol error at any stage, STARTTLS's included
+  const broken = e.code === 'EPROTOCOL' && !e.responseCode;
+  if (e.code === 'ETLS' || (stage === 'starttls' && e.code !== 'ETIMEDOUT' && !broken)) {
     if (ctx.requireTls && ctx.starttlsOffered === false) {
       return make('E_TLS_REQUIRED', 'temp', `TLS is required (hosts_require_tls) but the server did not offer STARTTLS${e.response ? `; it answered "${oneLine(e.response)}"` : ''}`);
     }

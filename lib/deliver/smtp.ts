@@ -1,22 +1,32 @@
 /**
- * The only module that talks to nodemailer's smtp-connection. It connects to
+ * The only module that drives nodemailer's smtp-connection. It connects to
  * an address we resolved ourselves, with SNI and certificate verification bound
- * to the queried name (see tls.ts), turns nodemailer's transcript into trace
- * events and its errors into SmarthostError with the stage they happened at.
+ * to the queried name (see tls.ts), keeps the reply discipline on the wire
+ * (wire.ts: malformed and unsolicited replies), traces the dialogue
+ * (transcript.ts) and turns failures into SmarthostError with the stage they
+ * happened at.
  */
 import { dataSource, type MessageData } from '../data.js';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { TLSSocket } from 'node:tls';
 import type { Envelope, HostAuth, Stage } from '../types.js';
-import { maskSecrets, type Tracer } from '../report/trace.js';
+import type { Tracer } from '../report/trace.js';
 import { SmarthostError } from '../errors.js';
 import { authenticate } from './auth.js';
 import { raceSignal } from './deadline.js';
 import { pinText } from './pin.js';
-import { classifySmtpError, stageOfCommand } from './smtp-errors.js';
+import { classifySmtpError } from './smtp-errors.js';
+import { Transcript } from './transcript.js';
+import { attachWire } from './wire.js';
+import { connectTo } from './connect.js';
 import { tlsOptionsFor } from './tls.js';
 import { withSharedContext } from './context.js';
 import { parseEhlo, planTransaction, type Downgrade, type Extensions } from './extensions.js';
+
+/** The longest timer Node keeps (a larger one fires at once): "no limit" for nodemailer's connection timer. */
+const MAX_TIMER = 2 ** 31 - 1;
+/** How much later than the wire's command_timeout nodemailer's own timers fire (ms). */
+const BACKSTOP = 1000;
 
 export interface SessionParams {
   address: string;
@@ -93,65 +103,6 @@ function sharedContext(tls: ReturnType<typeof tlsOptionsFor>): ReturnType<typeof
   }
 }
 
-/** Adapts nodemailer's bunyan-style logger into trace events, and remembers the stage. */
-class Transcript {
-  stage: Stage = 'connect';
-  starttlsOffered: boolean | undefined;
-  /** The last reply to EHLO (nodemailer's lastServerResponse may be a later reply, e.g. to AUTH). */
-  ehloReply = '';
-  /** The server said 354 in the current transaction. */
-  dataStarted = false;
-  private lastCommand = '';
-  /** Inside an AUTH exchange: the client's continuation lines are secrets (RFC 4954 §4). */
-  private authing = false;
-  constructor(
-    private readonly tracer: Tracer,
-    private readonly p: SessionParams,
-    private readonly sni: string | undefined,
-  ) {}
-
-  logger() {
-    const sink = (entry: { tnx?: string } | undefined, msg?: unknown, ...args: unknown[]) => {
-      const text = typeof msg === 'string' ? msg.replace(/%s/g, () => String(args.shift())) : String(msg ?? '');
-      if (entry?.tnx === 'client') this.client(text);
-      else if (entry?.tnx === 'server') this.server(text);
-    };
-    return { trace: sink, debug: sink, info: sink, warn: sink, error: sink, fatal: sink, level: () => {} };
-  }
-
-  private client(text: string): void {
-    if (this.authing) {
-      // AUTH LOGIN user/password lines, the CRAM-MD5 digest, an XOAUTH2 retry: never traced
-      this.tracer({ type: 'smtp-out', text: '****' });
-      return;
-    }
-    this.lastCommand = text.split(' ')[0]!.toUpperCase();
-    this.stage = stageOfCommand(this.lastCommand, this.stage);
-    if (this.lastCommand === 'AUTH') {
-      this.authing = true;
-      text = maskSecrets(text);
-    }
-    this.tracer({ type: 'smtp-out', text });
-  }
-
-  private server(text: string): void {
-    if (this.stage === 'connect') {
-      this.tracer({ type: 'connected', address: this.p.address });
-      this.stage = 'banner';
-    }
-    this.tracer({ type: 'smtp-in', text });
-    if (text.startsWith('354')) this.dataStarted = true;
-    if (this.authing && !text.startsWith('334')) this.authing = false;
-    if (this.lastCommand === 'EHLO' || this.lastCommand === 'HELO') this.ehloReply = this.lastCommand === 'EHLO' && text.startsWith('2') ? text : '';
-    if ((this.lastCommand === 'EHLO' || this.lastCommand === 'HELO') && this.starttlsOffered === undefined) {
-      this.starttlsOffered = /^\d{3}[ -]STARTTLS\b/im.test(text);
-    }
-    if (this.lastCommand === 'STARTTLS' && text.startsWith('2')) {
-      this.tracer({ type: 'tls-start', certName: this.p.queried, sni: this.sni ?? '(none: IP literal)', verifyNames: this.p.verifyNames });
-    }
-  }
-}
-
 /**
  * Connect (implicit TLS with `implicitTls`), EHLO, STARTTLS (required or
  * offered), AUTH when `auth` is given (lib/deliver/auth.ts: never before TLS
@@ -179,72 +130,105 @@ export async function openSession(p: SessionParams): Promise<Session> {
       nameChecked = true;
       p.tracer(
         r.ok
-          ? { type: 'tls-verify-ok', subject: r.dn, certName: r.name }
+          ? { type: 'tls-verify-ok', subject: r.dn, certName: r.name, ...(r.matched ? { san: r.matched } : {}) }
           : { type: 'tls-verify-error', address: p.address, reason: r.error?.message ?? 'name mismatch', dn: r.dn, host: r.name },
       );
     },
   });
-  const transcript = new Transcript(p.tracer, p, tls.servername);
-  const conn = new SMTPConnection({
-    host: p.address,
-    port: p.port,
-    servername: tls.servername,
-    name: p.helo,
-    secure: p.implicitTls === true,
-    requireTLS: p.requireTls && !p.implicitTls,
-    tls: sharedContext(tls),
-    connectionTimeout: p.connectTimeout,
-    greetingTimeout: p.commandTimeout,
-    socketTimeout: p.commandTimeout,
-    logger: transcript.logger() as never,
-    transactionLog: true,
-    allowInternalNetworkInterfaces: true,
-  });
-  conn.on('error', () => {
-    /* errors are delivered to the callbacks below as well */
-  });
-  p.tracer({ type: 'connect', queried: p.queried, canonical: p.canonical, address: p.address, port: p.port });
-  if (p.implicitTls) p.tracer({ type: 'tls-start', certName: p.queried, sni: tls.servername ?? '(none: IP literal)', verifyNames: p.verifyNames });
+  const tlsOptions = sharedContext(tls);
+  const transcript = new Transcript(p.tracer, { queried: p.queried, sni: tls.servername, verifyNames: p.verifyNames });
   const where = `${p.canonical} [${p.address}]:${p.port}`;
   // the deadline that cuts the connection: p.signal while opening, then the one of the
   // message being sent (a queue run reuses the session for many messages, see pool.ts)
   let signal = p.signal;
   const cut = (stage: Stage): SmarthostError =>
     new SmarthostError('E_TIMEOUT', 'temp', `${where}: ${(signal!.reason as Error).message} at ${stage}`, { host: p.queried, address: p.address, stage });
-  const onAbort = () => conn.close();
+  const refused = (err: unknown, stage: Stage): SmarthostError => {
+    const error = classifySmtpError(err, stage, { ...p, starttlsOffered: transcript.starttlsOffered });
+    if (error.code === 'E_TLS_VERIFY' && !nameChecked) p.tracer({ type: 'tls-verify-error', address: p.address, reason: error.message });
+    return error;
+  };
+  p.tracer({ type: 'connect', queried: p.queried, canonical: p.canonical, address: p.address, port: p.port });
   if (p.signal?.aborted) throw cut('connect');
+  let socket: Awaited<ReturnType<typeof connectTo>>;
+  try {
+    socket = await connectTo({
+      address: p.address,
+      port: p.port,
+      connectTimeout: p.connectTimeout,
+      ...(p.implicitTls ? { tls: tlsOptions, handshakeTimeout: p.commandTimeout } : {}),
+      onConnected: () => {
+        transcript.connected(p.address);
+        if (p.implicitTls) p.tracer({ type: 'tls-start', certName: p.queried, sni: tls.servername ?? '(none: IP literal)', verifyNames: p.verifyNames });
+      },
+      signal: p.signal,
+    });
+  } catch (err) {
+    if (p.signal?.aborted) throw cut('connect');
+    throw refused(err, 'connect');
+  }
+  transcript.stage = 'banner';
+  const conn = new SMTPConnection({
+    connection: socket,
+    secure: p.implicitTls === true,
+    secured: p.implicitTls === true,
+    host: p.address,
+    port: p.port,
+    servername: tls.servername,
+    name: p.helo,
+    requireTLS: p.requireTls && !p.implicitTls,
+    tls: tlsOptions,
+    // connected above: nodemailer's connection timer must not bound what follows. The wire
+    // times every reply (command_timeout, wire.ts); nodemailer's timers, a second later, are
+    // a backstop for the greeting and the STARTTLS handshake, and what bounds a connection
+    // that takes no data while the message is sent.
+    connectionTimeout: MAX_TIMER,
+    greetingTimeout: p.commandTimeout + BACKSTOP,
+    socketTimeout: p.commandTimeout + BACKSTOP,
+  });
+  // The session fails as a whole: the first error (nodemailer's, or the wire's) or the close
+  // rejects whatever is waiting on the connection; nodemailer does not call every callback then
+  // (a login or an RSET in flight would wait for the deadline).
+  let broken: unknown;
+  let failed!: (err: unknown) => void;
+  const whenBroken = new Promise<never>((_resolve, reject) => (failed = reject));
+  whenBroken.catch(() => {});
+  const breakSession = (err: unknown): void => {
+    if (broken !== undefined) return;
+    broken = err;
+    failed(err);
+  };
+  const wire = attachWire(conn, {
+    command: (text) => transcript.command(text),
+    reply: (reply, to) => transcript.reply(reply, to),
+    discarded: (octets) => transcript.discarded(octets),
+    fail: (err) => {
+      breakSession(err);
+      conn.close();
+    },
+  }, { commandTimeout: p.commandTimeout });
+  let closed = false;
+  conn.on('error', breakSession);
+  conn.once('end', () => {
+    closed = true;
+    wire.stop();
+    transcript.unfinished(wire.unfinished);
+    breakSession(Object.assign(new Error('connection closed by the server'), { code: 'ECONNECTION' }));
+  });
+  /** Run one nodemailer operation; it fails as soon as the session does. */
+  const op = <T>(start: (done: (err: Error | null, value?: T) => void) => void): Promise<T> =>
+    Promise.race([new Promise<T>((resolve, reject) => start((err, value) => (err ? reject(err) : resolve(value as T)))), whenBroken]);
+  const onAbort = () => conn.close();
   p.signal?.addEventListener('abort', onAbort, { once: true });
   const release = () => signal?.removeEventListener('abort', onAbort);
-  let closed = false;
-  conn.once('end', () => (closed = true));
   let clean = true;
   try {
-    // nodemailer reports most connect-phase failures (TLS verification among them) only
-    // as an 'error' event, not through the connect callback: listen to both.
-    await new Promise<void>((resolve, reject) => {
-      const fail = (err: unknown) => reject(err);
-      const closed = () => reject(Object.assign(new Error('connection closed by the server'), { code: 'ECONNECTION' }));
-      const aborted = () => fail(p.signal!.reason);
-      conn.once('error', fail);
-      conn.once('end', closed);
-      p.signal?.addEventListener('abort', aborted, { once: true });
-      conn.connect((err) => {
-        conn.off('error', fail);
-        conn.off('end', closed);
-        p.signal?.removeEventListener('abort', aborted);
-        if (err) reject(err);
-        else resolve();
-      });
-    });
+    await raceSignal(op<void>((done) => conn.connect((err?: Error) => done(err ?? null))), p.signal);
   } catch (err) {
     conn.close();
     release();
     if (p.signal?.aborted) throw cut(transcript.stage);
-    const error = classifySmtpError(err, transcript.stage, { ...p, starttlsOffered: transcript.starttlsOffered });
-    if (error.code === 'E_TLS_VERIFY' && !nameChecked) {
-      p.tracer({ type: 'tls-verify-error', address: p.address, reason: error.message });
-    }
-    throw error;
+    throw refused(err, transcript.stage);
   }
   let info: TlsInfo | undefined;
   if (conn.secure && conn._socket) {
@@ -254,7 +238,8 @@ export async function openSession(p: SessionParams): Promise<Session> {
   }
   if (p.auth) {
     try {
-      await raceSignal(authenticate(conn, p.auth, { where, queried: p.queried, address: p.address, ehlo: transcript.ehloReply, secure: conn.secure }), p.signal);
+      const auth = authenticate(conn, p.auth, { where, queried: p.queried, address: p.address, ehlo: transcript.ehloReply, secure: conn.secure });
+      await raceSignal(Promise.race([auth, whenBroken]), p.signal);
     } catch (err) {
       conn.close();
       release();
@@ -281,9 +266,7 @@ export async function openSession(p: SessionParams): Promise<Session> {
         const smtpEnvelope: SMTPConnection.Envelope = { from: envelope.sender, to: envelope.recipients, size: plan.size, use8BitMime: plan.use8BitMime };
         if (plan.dsn) smtpEnvelope.dsn = { notify: plan.dsn.notify, ret: plan.dsn.ret, envid: plan.dsn.envid };
         const info = await raceSignal(
-          new Promise<SMTPConnection.SentMessageInfo>((resolve, reject) =>
-            conn.send(smtpEnvelope, dataSource(plan.data), (err, i) => (err ? reject(err) : resolve(i!))),
-          ),
+          op<SMTPConnection.SentMessageInfo>((done) => conn.send(smtpEnvelope, dataSource(plan.data), done)),
           signal,
         );
         clean = true;
@@ -332,7 +315,7 @@ export async function openSession(p: SessionParams): Promise<Session> {
     async reset(): Promise<void> {
       if (closed) throw new SmarthostError('E_CONNECT', 'temp', `${where}: connection closed`, { host: p.queried, address: p.address, stage: 'mail' });
       try {
-        await raceSignal(new Promise<void>((resolve, reject) => conn.reset((err) => (err ? reject(err) : resolve()))), signal);
+        await raceSignal(op<void>((done) => conn.reset((err) => done(err ?? null))), signal);
         clean = true;
       } catch (err) {
         if (signal?.aborted) throw cut('mail');
@@ -344,13 +327,15 @@ export async function openSession(p: SessionParams): Promise<Session> {
       conn.close();
     },
     quit(): Promise<void> {
-      // wait (briefly) for the server's 221 and the close, so the transcript is whole
+      // wait (briefly) for the server's 221 and the close, so the transcript is whole;
+      // then close it ourselves (a server that does not answer QUIT keeps nothing open)
       release();
       if (signal?.aborted || closed) return Promise.resolve(); // the connection is already closed
       return new Promise<void>((resolve) => {
         const timer = setTimeout(done, 1000);
         function done() {
           clearTimeout(timer);
+          if (!closed) conn.close();
           resolve();
         }
         conn.once('end', done);

@@ -1,14 +1,17 @@
 /**
  * TLS options bound to the *queried* name.
  *
- * RFC 6125 §6.2.1 and RFC 7672 §3.2 (for a configured smarthost, the "reference
+ * RFC 9525 §6.2 and RFC 7672 §3.2 (for a configured smarthost, the "reference
  * identifier" is the name the admin wrote): the certificate is checked against
  * the name that was looked up, never against the CNAME target nor the IP the
  * connection went to. Exim < 4.94 checked the CNAME target (Exim bug 2594);
- * this module is where send-smarthost does not.
+ * this module is where send-smarthost does not. The check itself is
+ * RFC 9525's, in cert-name.ts (not Node's checkServerIdentity, which accepts
+ * partial-label wildcards and falls back to the subject CN).
  */
-import { checkServerIdentity, type ConnectionOptions, type PeerCertificate } from 'node:tls';
+import type { ConnectionOptions, PeerCertificate } from 'node:tls';
 import { isIP, isIPv4 } from 'node:net';
+import { matchName, parseAltNames } from './cert-name.js';
 import { checkPin, pinText, type PinResult } from './pin.js';
 
 export interface VerifyReport {
@@ -19,6 +22,8 @@ export interface VerifyReport {
   name: string;
   /** Subject alternative names as in the certificate. */
   altNames: string;
+  /** On success: the entry that names the host (`DNS:*.dev.example.test`). */
+  matched?: string;
   error?: Error;
 }
 
@@ -75,8 +80,16 @@ export function tlsOptionsFor(p: TlsParams): ConnectionOptions {
         }
       }
       if (!p.verifyNames) return undefined;
-      const error = checkServerIdentity(p.queried, cert);
-      p.onVerify?.({ ok: !error, dn: renderDn(cert.subject), name: p.queried, altNames: cert.subjectaltname ?? '', error });
+      const m = matchName(p.queried, parseAltNames(cert.subjectaltname));
+      const dn = renderDn(cert.subject);
+      if (m.ok) {
+        p.onVerify?.({ ok: true, dn, name: p.queried, altNames: cert.subjectaltname ?? '', matched: m.matched });
+        return undefined;
+      }
+      const cn = cert.subject?.CN;
+      const reason = m.reason === 'certificate has no DNS subjectAltName' && cn ? `${m.reason} (its subject CN=${String(cn)} is not used: RFC 9525 has no CN fallback)` : m.reason;
+      const error = Object.assign(new Error(reason), { code: 'ERR_TLS_CERT_ALTNAME_INVALID', reason, host: p.queried });
+      p.onVerify?.({ ok: false, dn, name: p.queried, altNames: cert.subjectaltname ?? '', error });
       return error;
     },
   };

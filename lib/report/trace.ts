@@ -18,7 +18,8 @@ export type TraceEvent =
   | { type: 'smtp-in'; text: string }
   | { type: 'smtp-out'; text: string }
   | { type: 'tls-start'; certName: string; sni: string; verifyNames: boolean }
-  | { type: 'tls-verify-ok'; subject: string; certName: string }
+  /** `san`: the subjectAltName entry that names `certName` (`DNS:*.dev.example.test`). */
+  | { type: 'tls-verify-ok'; subject: string; certName: string; san?: string }
   | { type: 'tls-verify-error'; address: string; reason: string; dn?: string; host?: string }
   | { type: 'tls-ok'; protocol: string; cipher: string }
   | { type: 'attempt'; queried: string; canonical: string; address: string; stage: string; result: string; reason: string }
@@ -77,7 +78,7 @@ export function formatExim(ev: TraceEvent): string[] {
         `Setting TLS SNI "${ev.sni}"`,
       ];
     case 'tls-verify-ok':
-      return [`SSL verify ok: name "${ev.certName}" matches certificate ${ev.subject}`];
+      return [`SSL verify ok: name "${ev.certName}" matches certificate ${ev.subject}${ev.san ? ` (subjectAltName ${ev.san})` : ''}`];
     case 'tls-verify-error':
       return ev.dn !== undefined
         ? [`[${ev.address}] SSL verify error: certificate name mismatch: DN="${ev.dn}" H="${ev.host ?? ''}"`]

@@ -44,6 +44,39 @@ t.test('a certificate for the CNAME target only: E_TLS_VERIFY at starttls, trace
   t.equal(smtp.messages.length, 0);
 });
 
+// Issue 10, defects 1 and 2, through a real handshake: Node's checkServerIdentity accepted the
+// first two (partial-label wildcard; CN fallback).
+t.test('RFC 9525 over the wire: which certificates name which queried host', async (t) => {
+  const cases: [cert: 'q-partial' | 'q-wildcard' | 'cn-only' | 'ip-literal', queried: string, want: RegExp | string][] = [
+    ['q-partial', 'xyz.q.test', /TLS verification failed: certificate does not name "xyz\.q\.test" \(it has DNS:x\*\.q\.test ignored: a wildcard must be the whole left-most label/],
+    ['q-partial', 'xn--bcher-kva.q.test', /certificate does not name "xn--bcher-kva\.q\.test"/],
+    ['cn-only', 'mail.q.test', /TLS verification failed: certificate has no DNS subjectAltName \(its subject CN=mail\.q\.test is not used: RFC 9525 has no CN fallback\)$/],
+    ['q-wildcard', 'xn--bcher-kva.q.test', /a wildcard never matches the A-label "xn--bcher-kva"/],
+    ['q-wildcard', 'mail.q.test', 'DNS:*.q.test'],
+    ['ip-literal', '127.0.0.1', 'IP Address:127.0.0.1'],
+    ['q-wildcard', '127.0.0.1', /certificate has no iPAddress subjectAltName/],
+  ];
+  for (const [cert, queried, want] of cases) {
+    const smtp = await startSmtp({ cert });
+    const events: TraceEvent[] = [];
+    try {
+      if (typeof want === 'string') {
+        const s = await openSession(params(smtp.port, events, { queried, canonical: queried }));
+        await s.quit();
+        t.match(events.find((e) => e.type === 'tls-verify-ok'), { certName: queried, san: want }, `${cert} names ${queried} by ${want}`);
+      } else {
+        const e = await failure(openSession(params(smtp.port, events, { queried, canonical: queried })));
+        t.equal(e.code, 'E_TLS_VERIFY', `${cert} does not name ${queried}`);
+        t.match(e.message, want);
+        t.match(events.find((x) => x.type === 'tls-verify-error'), { host: queried });
+        t.equal(smtp.messages.length, 0);
+      }
+    } finally {
+      await smtp.close();
+    }
+  }
+});
+
 t.test('bytes injected after the STARTTLS 220 are discarded and EHLO is sent again', async (t) => {
   const peer = await startScriptSmtp({
     ehlo: '250-script.example.test\n250 STARTTLS',
@@ -80,6 +113,15 @@ t.test('refused connection and a silent server are bounded temporary failures', 
   const e = await failure(openSession(params(silent.port, [], { connectTimeout: 500, commandTimeout: 500 })));
   t.equal(e.kind, 'temp');
   t.ok(Date.now() - started < 3000, 'gave up within the timeouts');
+});
+
+t.test('connect_timeout bounds the TCP connect only, not the greeting after it (Exim)', async (t) => {
+  const slow = await startScriptSmtp({ drip: { step: 'greeting', everyMs: 15 } }); // ≈ 0.5 s for the greeting
+  t.teardown(() => slow.close());
+  const events: TraceEvent[] = [];
+  const s = await openSession(params(slow.port, events, { requireTls: false, connectTimeout: 150, commandTimeout: 3000 }));
+  await s.quit();
+  t.same(events.slice(0, 3).map((e) => e.type), ['connect', 'connected', 'smtp-in'], 'connected, then the greeting');
 });
 
 t.test('5xx greeting is permanent, 4xx to MAIL is temporary', async (t) => {

@@ -60,6 +60,25 @@ t.test('the run deadline cuts a session stuck on a silent server', async (t) => 
   t.match(again.message, /expired at connect$/);
 });
 
+t.test('smtps: a server that never does its part of the handshake is cut at command_timeout', async (t) => {
+  const silent = await startScriptSmtp({ silent: true });
+  t.teardown(() => silent.close());
+  const start = Date.now();
+  const err = await failure(openSession(params(silent.port, [], { connectTimeout: 3000, commandTimeout: 400 })));
+  t.equal(err.kind, 'temp');
+  t.match(err.message, /timed out at connect \(TLS handshake: command_timeout 0\.4s\)$/);
+  t.ok(Date.now() - start < 2500, 'bounded by command_timeout');
+});
+
+t.test('smtps with a client key TLS cannot read: a failed attempt, not a crash', async (t) => {
+  const smtp = await startSmtp({ secure: true, cert: 'dev-wildcard' });
+  t.teardown(() => smtp.close());
+  const err = await failure(openSession(params(smtp.port, [], { tlsExtra: { cert: 'not a certificate', key: 'not a key' } })));
+  t.equal(err.kind, 'temp');
+  t.equal(err.detail.stage, 'connect');
+  t.equal(smtp.messages.length, 0);
+});
+
 t.test('smtps to a port that speaks plain SMTP: E_TLS with a hint, not a connection error', async (t) => {
   const plain = await startScriptSmtp({});
   t.teardown(() => plain.close());

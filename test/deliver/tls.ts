@@ -49,3 +49,22 @@ t.test('renderDn', async (t) => {
   t.equal(renderDn({ C: 'US', O: 'Let', CN: 'x' } as never), '/C=US/O=Let/CN=x');
   t.equal(renderDn(undefined), '');
 });
+
+// Issue 10, defects 1 and 2: Node's checkServerIdentity accepted these.
+t.test('a partial-label wildcard names nothing (RFC 9525 §6.3), not even an A-label', async (t) => {
+  for (const queried of ['xyz.q.test', 'xn--bcher-kva.q.test']) {
+    const reports: VerifyReport[] = [];
+    const o = tlsOptionsFor({ queried, verifyNames: true, onVerify: (r) => reports.push(r) });
+    const err = o.checkServerIdentity!(queried, peer('q-partial'));
+    t.ok(err, `x*.q.test does not name ${queried}`);
+    t.equal((err as NodeJS.ErrnoException | undefined)?.code, 'ERR_TLS_CERT_ALTNAME_INVALID');
+    t.match(reports, [{ ok: false, name: queried }]);
+  }
+});
+
+t.test('no CN fallback: a certificate without a DNS subjectAltName names nothing', async (t) => {
+  const o = tlsOptionsFor({ queried: 'mail.q.test', verifyNames: true });
+  const err = o.checkServerIdentity!('mail.q.test', peer('cn-only'));
+  t.ok(err, 'CN=mail.q.test is not used');
+  t.match(err?.message, /certificate has no DNS subjectAltName/);
+});

@@ -54,7 +54,7 @@ t.test('every event type renders to at least one line', async (t) => {
     { type: 'dns-truncated', name: 'h', rrtype: 'A' },
     { type: 'connected', address: '::1' },
     { type: 'tls-start', certName: 'h', sni: 'h', verifyNames: false },
-    { type: 'tls-verify-ok', subject: '/CN=*.dev.example.test', certName: 'h' },
+    { type: 'tls-verify-ok', subject: '/CN=*.dev.example.test', certName: 'h', san: 'DNS:*.dev.example.test' },
     { type: 'tls-verify-error', address: '::1', reason: 'certificate has expired' },
     { type: 'tls-ok', protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384' },
     { type: 'attempt', queried: 'q', canonical: 'c', address: '::1', stage: 'rcpt', result: 'deferred', reason: '451 later' },
@@ -62,6 +62,7 @@ t.test('every event type renders to at least one line', async (t) => {
   ];
   for (const ev of all) t.ok(formatExim(ev).length >= 1, ev.type);
   t.same(formatExim(all[2]!), ['DNS lookup of h (AAAA) gave NO_DATA']);
+  t.same(formatExim(all[7]!), ['SSL verify ok: name "h" matches certificate /CN=*.dev.example.test (subjectAltName DNS:*.dev.example.test)']);
   t.same(formatExim(all[8]!), ['[::1] SSL verify error: certificate has expired']);
   t.match(formatExim(all[10]!)[0], /result DEFERRED at rcpt: 451 later/);
   t.same(formatExim(all[6]!), ['Cert hostname check skipped (not in tls_verify_cert_hostnames)', 'Setting TLS SNI "h"']);
