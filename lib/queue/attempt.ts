@@ -46,11 +46,11 @@ export function attemptFor(outcome: Outcome, r: RecipientResult): Attempt | unde
 export async function attemptDelivery(h: SpoolHeader, data: MessageData, deps: QueueDeps, forced: boolean): Promise<AttemptResult> {
   const now = deps.now();
   const hints = deps.hints ? deps.hints.load() : loadHints(deps.spool.db);
-  const held = forced ? undefined : hostsHeldBack(hints, deps.hostNames, now);
+  const held = forced ? undefined : hostsHeldBack(hints, deps.hosts, now);
   let outcome: Outcome;
   if (held !== undefined) {
     outcome = { result: 'deferred', attempts: [], recipients: h.recipients.map((recipient) => ({ recipient, result: 'deferred', reason: HELD_BACK })) };
-    deps.trace(`${h.id}: ${HELD_BACK}: not contacting ${deps.hostNames.join(', ')} before ${new Date(held).toISOString()}`);
+    deps.trace(`${h.id}: ${HELD_BACK}: not contacting ${deps.hosts.map((x) => `${x.name}:${x.port}`).join(', ')} before ${new Date(held).toISOString()}`);
   } else {
     outcome = await deps.deliver({ sender: h.sender, recipients: h.recipients, ...(h.dsn ? { dsn: h.dsn } : {}) }, data);
     if (outcome.recipients.some((r) => r.result === 'delivered')) crashPoint('delivered');

@@ -10,7 +10,7 @@ import type { Attempt, Envelope, Outcome, RecipientResult, RetryRule } from '../
 import type { SpoolHeader, Submitter } from './header.js';
 import type { LockDeps } from './lock.js';
 import type { Later } from './later.js';
-import type { HintStore } from './hints.js';
+import type { HintHost, HintStore } from './hints.js';
 import type { SpoolLayout } from './spool.js';
 
 /** The main log, event by event (lib/report/log.ts formats them in Exim's shape). */
@@ -59,8 +59,8 @@ export interface QueueDeps {
   startDeliverer?: (id: string) => void | Promise<void>;
   /** A queue run's background removals (later.ts); absent: removals are synchronous. */
   later?: Later;
-  /** The route's host names, for the retry hints. */
-  hostNames: string[];
+  /** The route's hosts and the ports they are tried on, for the retry hints. */
+  hosts: HintHost[];
   rules: readonly RetryRule[];
   log: QueueLog;
   /** Build the DSN for failed recipients. */

@@ -81,7 +81,7 @@ export function queueDeps(p: WireParams): QueueDeps {
     deliver: p.deliver,
     ...(p.shareConnections ? { shareConnections: p.shareConnections } : {}),
     ...(p.startDeliverer ? { startDeliverer: p.startDeliverer } : {}),
-    hostNames: p.config.route?.hosts.map((h) => h.name) ?? [],
+    hosts: p.config.route?.hosts.map((h) => ({ name: h.name, port: h.port ?? p.config.port })) ?? [],
     rules: p.config.retryRules,
     log: queueLog(openMainLog(p.config.logFilePath, p.logFallback), p.now, p.user),
     makeBounce: (r) => {
