@@ -77,7 +77,8 @@ export async function queueCommand(o: QueueCommandOptions, deps: QueueDeps): Pro
       const r = removeMessages(o.ids, deps, o.by);
       for (const id of r.missing) deps.say(`message ${id} is not in the queue`);
       for (const id of r.locked) deps.say(`message ${id} is locked by a delivery in progress: not removed`);
-      return r.locked.length ? EX.TEMPFAIL : r.missing.length ? EX.NOINPUT : EX.OK;
+      for (const id of r.denied) deps.say(`message ${id}: permission denied: only root, the spool owner or its submitter (while it waits in incoming/) may remove it`);
+      return r.denied.length ? EX.NOPERM : r.locked.length ? EX.TEMPFAIL : r.missing.length ? EX.NOINPUT : EX.OK;
     }
     case 'drop': {
       // the background deliverer of -odb (background.ts); its stderr goes nowhere, its story to the main log

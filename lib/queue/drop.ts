@@ -212,6 +212,22 @@ export function removeDrop(l: SpoolLayout, id: string, lock: LockDeps): 'removed
 }
 
 /**
+ * -Mrm by a user who is neither root nor the spool owner: only a drop file
+ * of their own (owned by their uid) may go; any other id is `denied`, whether
+ * or not it exists (they cannot list the queue either).
+ */
+export function removeOwnDrop(l: SpoolLayout, id: string, lock: LockDeps): 'removed' | 'locked' | 'denied' {
+  try {
+    const st = lstatSync(join(l.incoming, id));
+    if (!st.isFile() || st.uid !== process.getuid?.()) return 'denied';
+  } catch {
+    return 'denied';
+  }
+  const r = removeDrop(l, id, lock);
+  return r === 'missing' ? 'denied' : r;
+}
+
+/**
  * A drop file as read: its validated envelope, its data, and the uid that
  * owns it (the submitter). Data over IN_MEMORY_MAX stays in the file, read
  * through the descriptor that was checked (never the path again: the

@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SmarthostError } from '../errors.js';
-import { listDrops, queuedAlready, removeDrop } from './drop.js';
+import { listDrops, queuedAlready, removeDrop, removeOwnDrop } from './drop.js';
 import { processDrop } from './run-drop.js';
 import { isMessageId } from './ids.js';
 import { cleanLockTemplates, lockMessage, lockTemplate } from './lock.js';
@@ -38,7 +38,7 @@ export interface RunSummary {
 
 /**
  * Run the queue once.
- * @throws SmarthostError E_IO (kind 'io') when this process cannot write input/ (not root nor the spool owner).
+ * @throws SmarthostError E_NOPERM (exit 77) when this process cannot write input/ (not root nor the spool owner).
  */
 export async function runQueue(opts: RunOptions, deps: QueueDeps): Promise<RunSummary> {
   const l = deps.spool;
@@ -48,7 +48,7 @@ export async function runQueue(opts: RunOptions, deps: QueueDeps): Promise<RunSu
     return { results: {}, missing: opts.ids ? [...opts.ids] : [] };
   }
   if (spoolAccess(l).how !== 'direct') {
-    throw new SmarthostError('E_IO', 'io', `cannot run the queue: ${l.input} is not writable by this user (run as root or the spool owner; see send-smarthost --init-spool)`);
+    throw new SmarthostError('E_NOPERM', 'noperm', `cannot run the queue: permission denied: only root or the spool owner may (${l.input} is not writable by this user)`);
   }
   const drops = listDrops(l, deps.now());
   for (const p of [...cleanOrphans(l, deps.now()), ...cleanLockTemplates(l.input, deps.lock)]) deps.trace(`removed stale ${p}`);
@@ -130,14 +130,26 @@ async function runEach(todo: Todo[], single: boolean, opts: RunOptions, deps: Qu
 
 /**
  * -Mrm: remove messages from the queue (logged `removed by <user>`, then
- * `Completed`). Returns the ids that were not in the queue or are locked
- * by a delivery in progress.
+ * `Completed`). Returns the ids that were not in the queue, are locked by a
+ * delivery in progress, or that this user may not remove: anyone but root
+ * and the spool owner may only remove a drop file of their own that is still
+ * waiting in incoming/ (as Exim lets a message's submitter remove it).
  */
-export function removeMessages(ids: string[], deps: QueueDeps, by: string): { removed: string[]; missing: string[]; locked: string[] } {
-  const out = { removed: [] as string[], missing: [] as string[], locked: [] as string[] };
+export function removeMessages(ids: string[], deps: QueueDeps, by: string): { removed: string[]; missing: string[]; locked: string[]; denied: string[] } {
+  const out = { removed: [] as string[], missing: [] as string[], locked: [] as string[], denied: [] as string[] };
+  const owner = spoolAccess(deps.spool).how === 'direct';
   for (const id of ids) {
     if (!isMessageId(id)) {
       out.missing.push(id);
+      continue;
+    }
+    if (!owner) {
+      const r = removeOwnDrop(deps.spool, id, deps.lock);
+      if (r === 'removed') {
+        deps.log.note(id, `removed by ${by}`);
+        deps.log.completed(id);
+      }
+      out[r].push(id);
       continue;
     }
     const lock = lockMessage(deps.spool.input, id, deps.lock);

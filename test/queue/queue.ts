@@ -132,7 +132,7 @@ t.test('-Mrm removes, logs, and reports unknown ids', async (t) => {
   const r = await submitMessage({ sender: 'a@x.test', recipients: ['b@y.test'] }, MSG, { ...opts, queueOnly: true }, q.deps);
   t.equal(q.sent.length, 0, '-odq: no attempt');
   const out = removeMessages([r.id, '1aaaaa-000000-00', '../x'], q.deps, 'root');
-  t.same(out, { removed: [r.id], missing: ['1aaaaa-000000-00', '../x'], locked: [] });
+  t.same(out, { removed: [r.id], missing: ['1aaaaa-000000-00', '../x'], locked: [], denied: [] });
   t.match(q.log.join('\n'), new RegExp(`${r.id} removed by root\\n${r.id} Completed`));
   t.same(listMessages(q.deps.spool), []);
 });
