@@ -16,16 +16,16 @@ import { parseArgs } from './submit/cli.js';
 import { invocationConfig } from './route/config.js';
 import { deliveryMode } from './submit/mode.js';
 import { queueCommandOf } from './queue/command-of.js';
-import { armCrashPoint } from './queue/crash.js';
+import { armCrashPoint } from './store/crash.js';
 import { localFqdn } from './submit/hostname.js';
 import { acceptInput, acceptor, discard } from './submit/accept.js';
 import { readInput } from './submit/stdin.js';
 import { noTrace } from './report/trace.js';
-import { newHeader } from './queue/header.js';
-import { IdAllocator } from './queue/ids.js';
-import { scratchDir, spoolLayout } from './queue/spool.js';
+import { newHeader } from './store/header.js';
+import { IdAllocator } from './store/ids.js';
+import { scratchDir, spoolLayout } from './store/spool.js';
 import { spoolSubmission } from './queue/spool-submit.js';
-import { queueLog } from './queue/mainlog.js';
+import { queueLog } from './report/mainlog.js';
 import { openMainLog } from './report/log-sink.js';
 import { clockOf } from './queue/clock.js';
 import { startDropDeliverer } from './queue/detach.js';
@@ -40,7 +40,7 @@ export async function fastMain(argv: string[], io: Io, full: () => FullMain): Pr
     const inv = parseArgs(argv, io.invokedAs);
     // -v/-d (a trace), -bs, -bp, -q, -M, --help, newaliases…: the full program
     if (inv.help || inv.mode !== 'm' || inv.verbose || inv.debug || queueCommandOf(inv) !== undefined || io.stdinFd === undefined) return await full()(argv, io, { inv });
-    armCrashPoint(io.env.SEND_SMARTHOST_TEST_CRASH); // test-only (lib/queue/crash.ts)
+    armCrashPoint(io.env.SEND_SMARTHOST_TEST_CRASH); // test-only (lib/store/crash.ts)
     const config = await invocationConfig(inv.configFile ?? io.env.SEND_SMARTHOST_CONFIG);
     const mode = deliveryMode(inv, config, io.self !== undefined);
     if (mode === 'i' || !config.route) return await full()(argv, io, { inv, config });

@@ -14,7 +14,7 @@ import { noTrace, type TraceEvent, type Tracer } from './report/trace.js';
 import { parseArgs, usage } from './submit/cli.js';
 import { invocationConfig } from './route/config.js';
 import { localFqdn } from './submit/hostname.js';
-import { armCrashPoint } from './queue/crash.js';
+import { armCrashPoint } from './store/crash.js';
 import { queueCommandOf } from './queue/command-of.js';
 import { clockOf } from './queue/clock.js';
 import type { Config, Envelope, Invocation, Outcome } from './types.js';
@@ -70,7 +70,7 @@ async function run(argv: string[], io: Io, pre?: Prepared): Promise<number> {
     io.stdout(usage());
     return EX.OK;
   }
-  armCrashPoint(io.env.SEND_SMARTHOST_TEST_CRASH); // test-only (lib/queue/crash.ts)
+  armCrashPoint(io.env.SEND_SMARTHOST_TEST_CRASH); // test-only (lib/store/crash.ts)
 
   const config = pre?.config ?? (await invocationConfig(inv.configFile ?? io.env.SEND_SMARTHOST_CONFIG));
   if (inv.mode === 'i') return newaliases(config, io);
@@ -90,7 +90,7 @@ async function run(argv: string[], io: Io, pre?: Prepared): Promise<number> {
   const [{ acceptor, acceptInput, discard }, { readStdin }, { scratchDir, spoolLayout }] = await Promise.all([
     import('./submit/accept.js'),
     import('./submit/stdin.js'),
-    import('./queue/spool.js'),
+    import('./store/spool.js'),
   ]);
   if (pre?.accepted) {
     // a message the fast path (lib/fast.ts) accepted and could not spool: deliver it now, without trying the spool again

@@ -80,7 +80,7 @@ export interface Config {
   retryRules: RetryRule[];
   /** log_file_path: the main log (Exim's mainlog format). */
   logFilePath: string;
-  /** spool_directory: where queued messages wait (lib/queue/spool.ts). */
+  /** spool_directory: where queued messages wait (lib/store/spool.ts). */
   spoolDirectory: string;
   /** queue_deferred: spool a message that could not be delivered now (default true); false exits 75 instead. */
   queueDeferred: boolean;

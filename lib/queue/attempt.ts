@@ -7,10 +7,10 @@
  * header goes.
  */
 import type { MessageData } from '../data.js';
-import { crashPoint } from './crash.js';
-import { hostsHeldBack, loadHints, saveHints, updateHints } from './hints.js';
+import { crashPoint } from '../store/crash.js';
+import { HELD_BACK, hostsHeldBack, loadHints, saveHints, updateHints } from '../store/hints.js';
 import { nextAttemptAt } from './retry.js';
-import type { DoneRecipient, SpoolHeader } from './header.js';
+import type { DoneRecipient, SpoolHeader } from '../store/header.js';
 import type { QueueDeps } from './deps.js';
 import type { Attempt, Outcome, RecipientResult } from '../types.js';
 
@@ -27,8 +27,7 @@ export interface AttemptResult {
   outcome: Outcome;
 }
 
-/** Reason given when the hints hold every host back (Exim's words). */
-export const HELD_BACK = 'retry time not reached for any host';
+export { HELD_BACK };
 
 /** The attempt that decided a recipient (pure). */
 export function attemptFor(outcome: Outcome, r: RecipientResult): Attempt | undefined {

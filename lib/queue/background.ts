@@ -24,13 +24,13 @@ import type { MessageData } from '../data.js';
 import { join } from 'node:path';
 import { unlinkSync } from 'node:fs';
 import { attemptDelivery } from './attempt.js';
-import { withDrop, writeDrop } from './drop.js';
+import { withDrop, writeDrop } from '../store/drop.js';
 import { processDrop } from './run-drop.js';
 import { reportFailures } from './failures.js';
 import { processMessage } from './process.js';
-import { spoolAccess, type SpoolLayout } from './spool.js';
+import { spoolAccess, type SpoolLayout } from '../store/spool.js';
 import type { QueueDeps } from './deps.js';
-import type { SpoolHeader } from './header.js';
+import type { SpoolHeader } from '../store/header.js';
 
 export type DropDelivery = 'completed' | 'deferred' | 'queued' | 'locked' | 'gone' | 'refused';
 

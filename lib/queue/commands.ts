@@ -5,14 +5,14 @@
  * never load the DNS or SMTP code.
  */
 import { EX } from '../errors.js';
-import { listMessages, readHeader, initSpool } from './spool.js';
-import { formatListing } from './listing.js';
+import { listMessages, readHeader, initSpool } from '../store/spool.js';
+import { formatListing } from '../report/listing.js';
 import { removeMessages, runQueue } from './queue.js';
 import { deliverDrop } from './background.js';
-import { peekDrops } from './drop.js';
+import { peekDrops } from '../store/drop.js';
 import type { QueueDeps } from './deps.js';
-import type { SpoolHeader } from './header.js';
-import { isMessageId } from './ids.js';
+import type { SpoolHeader } from '../store/header.js';
+import { isMessageId } from '../store/ids.js';
 import { readdirSync } from 'node:fs';
 
 import type { QueueCommand } from './command-of.js';

@@ -6,10 +6,10 @@
  */
 import type { MessageData } from '../data.js';
 import { SmarthostError } from '../errors.js';
-import { writeDrop } from './drop.js';
+import { writeDrop } from '../store/drop.js';
 import { existsSync } from 'node:fs';
-import { initSpool, spoolAccess, storeMessage, type SpoolLayout } from './spool.js';
-import type { SpoolHeader } from './header.js';
+import { initSpool, spoolAccess, storeMessage, type SpoolLayout } from '../store/spool.js';
+import type { SpoolHeader } from '../store/header.js';
 
 export type Placement = 'input' | 'drop';
 

@@ -6,10 +6,10 @@
 import type { MessageData } from '../data.js';
 import { attemptDelivery, type AttemptResult } from './attempt.js';
 import { freeze, reportFailures } from './failures.js';
-import { lockMessage } from './lock.js';
-import { readData, readHeader, removeMessage, writeHeader } from './spool.js';
+import { lockMessage } from '../store/lock.js';
+import { readData, readHeader, removeMessage, writeHeader } from '../store/spool.js';
 import type { QueueDeps } from './deps.js';
-import type { SpoolHeader } from './header.js';
+import type { SpoolHeader } from '../store/header.js';
 
 export type ProcessResult =
   | { status: 'completed' | 'deferred' | 'frozen'; bounces: string[] }

@@ -10,14 +10,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SmarthostError } from '../errors.js';
-import { listDrops, queuedAlready, removeDrop, removeOwnDrop } from './drop.js';
+import { listDrops, queuedAlready, removeDrop, removeOwnDrop } from '../store/drop.js';
 import { processDrop } from './run-drop.js';
-import { isMessageId } from './ids.js';
-import { cleanLockTemplates, lockMessage, lockTemplate } from './lock.js';
+import { isMessageId } from '../store/ids.js';
+import { cleanLockTemplates, lockMessage, lockTemplate } from '../store/lock.js';
 import { processMessage, type ProcessResult } from './process.js';
-import { laterRemovals, type Later } from './later.js';
-import { runHintStore } from './hints.js';
-import { cleanOrphans, listMessages, readHeader, removeMessage, spoolAccess } from './spool.js';
+import { laterRemovals, type Later } from '../store/later.js';
+import { runHintStore } from '../store/hints.js';
+import { cleanOrphans, listMessages, readHeader, removeMessage, spoolAccess } from '../store/spool.js';
 import type { QueueDeps } from './deps.js';
 
 export interface RunOptions {

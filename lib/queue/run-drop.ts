@@ -14,11 +14,11 @@
  */
 import { join } from 'node:path';
 import { attemptDelivery } from './attempt.js';
-import { dropHeader, queueDrop, queuedAlready, withDrop, type ReadDrop } from './drop.js';
-import { lockMessage } from './lock.js';
+import { dropHeader, queueDrop, queuedAlready, withDrop, type ReadDrop } from '../store/drop.js';
+import { lockMessage } from '../store/lock.js';
 import { settle, type ProcessOptions, type ProcessResult } from './process.js';
 import type { QueueDeps } from './deps.js';
-import { removeSpoolFile } from './spool.js';
+import { removeSpoolFile } from '../store/spool.js';
 
 /** Deliver drop file `name` if it is due (or forced). */
 export async function processDrop(name: string, deps: QueueDeps, opts: Pick<ProcessOptions, 'forced'>): Promise<ProcessResult> {

@@ -9,8 +9,8 @@
 import type { MessageData } from '../data.js';
 import { EX, SmarthostError } from '../errors.js';
 import { enqueue } from './enqueue.js';
-import type { SpoolLayout } from './spool.js';
-import type { SpoolHeader } from './header.js';
+import type { SpoolLayout } from '../store/spool.js';
+import type { SpoolHeader } from '../store/header.js';
 
 /** What spooling a submission needs (a part of QueueDeps). */
 export interface SpoolSubmitDeps {

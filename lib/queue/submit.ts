@@ -19,7 +19,7 @@ import { attemptDelivery } from './attempt.js';
 import { enqueue } from './enqueue.js';
 import { spoolSubmission } from './spool-submit.js';
 import { reportFailures } from './failures.js';
-import { newHeader, type SpoolHeader, type Submitter } from './header.js';
+import { newHeader, type SpoolHeader, type Submitter } from '../store/header.js';
 import { processMessage } from './process.js';
 import type { QueueDeps } from './deps.js';
 import type { Envelope } from '../types.js';

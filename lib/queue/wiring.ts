@@ -7,13 +7,13 @@
 import { dataBuffer, dataHead, type MessageData } from '../data.js';
 import { readFileSync } from 'node:fs';
 import { openMainLog, type LogSink } from '../report/log.js';
-import { buildBounce, MAX_HEADER_COPY } from './bounce.js';
-import { appendDeadLetter } from './dead-letter.js';
-import { userNameFromPasswd } from './drop.js';
-import { IdAllocator } from './ids.js';
-import { realLockDeps } from './lock.js';
-import { queueLog } from './mainlog.js';
-import { spoolLayout } from './spool.js';
+import { buildBounce, MAX_HEADER_COPY } from '../report/bounce.js';
+import { appendDeadLetter } from '../report/dead-letter.js';
+import { userNameFromPasswd } from '../store/drop.js';
+import { IdAllocator } from '../store/ids.js';
+import { realLockDeps } from '../store/lock.js';
+import { queueLog } from '../report/mainlog.js';
+import { spoolLayout } from '../store/spool.js';
 import type { QueueDeps } from './deps.js';
 import type { Config, Envelope, Outcome } from '../types.js';
 

@@ -44,7 +44,7 @@ export function invocationConfig(named: string | undefined): Promise<Config> {
   return loadConfig(named ?? DEFAULT_CONFIG_FILE, { mustExist: named !== undefined });
 }
 
-/** The default spool (spool_directory); see lib/queue/spool.ts for its layout. */
+/** The default spool (spool_directory); see lib/store/spool.ts for its layout. */
 export const DEFAULT_SPOOL_DIRECTORY = '/var/spool/send-smarthost';
 
 /** The default main log (log_file_path), Exim's mainlog under our own name. */

@@ -3,9 +3,9 @@ import { writeFileSync } from 'node:fs';
 import { fakeQueue } from '../../fixtures/queue/fake-deps.js';
 import { queueCommand, queueCommandOf } from '../../lib/queue/commands.js';
 import { submitMessage } from '../../lib/queue/submit.js';
-import { writeDrop } from '../../lib/queue/drop.js';
-import { newHeader } from '../../lib/queue/header.js';
-import { spoolLayout } from '../../lib/queue/spool.js';
+import { writeDrop } from '../../lib/store/drop.js';
+import { newHeader } from '../../lib/store/header.js';
+import { spoolLayout } from '../../lib/store/spool.js';
 import { headerBlock, homeFromPasswd } from '../../lib/queue/wiring.js';
 
 t.test('which command', async (t) => {

@@ -3,8 +3,8 @@ import { readdirSync } from 'node:fs';
 import { fakeQueue } from '../../fixtures/queue/fake-deps.js';
 import { submitMessage, type SubmitOptions } from '../../lib/queue/submit.js';
 import { removeMessages, runQueue } from '../../lib/queue/queue.js';
-import { listMessages, readHeader } from '../../lib/queue/spool.js';
-import { formatListing } from '../../lib/queue/listing.js';
+import { listMessages, readHeader } from '../../lib/store/spool.js';
+import { formatListing } from '../../lib/report/listing.js';
 
 const MSG = Buffer.from('Subject: test\r\n\r\nbody\r\n');
 const opts: SubmitOptions = { queueOnly: false, queueDeferred: true, errorMode: 'p', verbose: false, submitter: { uid: 0, user: 'root' } };

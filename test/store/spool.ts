@@ -1,9 +1,9 @@
 import t from 'tap';
 import { readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cleanOrphans, dataSize, initSpool, listMessages, ORPHAN_AGE, readData, readHeader, removeMessage, spoolAccess, spoolLayout, storeMessage, writeHeader } from '../../lib/queue/spool.js';
-import { newHeader } from '../../lib/queue/header.js';
-import { writeFileAtomic } from '../../lib/queue/atomic.js';
+import { cleanOrphans, dataSize, initSpool, listMessages, ORPHAN_AGE, readData, readHeader, removeMessage, spoolAccess, spoolLayout, storeMessage, writeHeader } from '../../lib/store/spool.js';
+import { newHeader } from '../../lib/store/header.js';
+import { writeFileAtomic } from '../../lib/store/atomic.js';
 
 const hdr = (id: string) => newHeader(id, 'a@x.test', ['b@y.test'], 5, Date.now(), { uid: 0, user: 'root' });
 

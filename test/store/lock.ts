@@ -1,7 +1,7 @@
 import t from 'tap';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cleanLockTemplates, lockIsLive, lockMessage, lockTemplate, processStartTime, realLockDeps, type LockDeps } from '../../lib/queue/lock.js';
+import { cleanLockTemplates, lockIsLive, lockMessage, lockTemplate, processStartTime, realLockDeps, type LockDeps } from '../../lib/store/lock.js';
 
 const ID = '1jiFk5-0006UE-9S';
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { HINT_EXPIRY, hintKey, hostsHeldBack, loadHints, runHintStore, saveHints, updateHints } from '../../lib/queue/hints.js';
+import { HINT_EXPIRY, hintKey, hostsHeldBack, loadHints, runHintStore, saveHints, updateHints } from '../../lib/store/hints.js';
 import type { Attempt } from '../../lib/types.js';
 
 const att = (stage: Attempt['stage'], result: Attempt['result'], address = '192.0.2.1'): Attempt => ({

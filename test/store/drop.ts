@@ -2,10 +2,10 @@ import t from 'tap';
 import { chownSync, existsSync, linkSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { claimDrop, listDrops, parseDrop, userNameFromPasswd, writeDrop } from '../../lib/queue/drop.js';
-import { initSpool, listMessages, readData, readHeader, spoolLayout } from '../../lib/queue/spool.js';
-import { newHeader } from '../../lib/queue/header.js';
-import { realLockDeps } from '../../lib/queue/lock.js';
+import { claimDrop, listDrops, parseDrop, userNameFromPasswd, writeDrop } from '../../lib/store/drop.js';
+import { initSpool, listMessages, readData, readHeader, spoolLayout } from '../../lib/store/spool.js';
+import { newHeader } from '../../lib/store/header.js';
+import { realLockDeps } from '../../lib/store/lock.js';
 import { runQueue } from '../../lib/queue/queue.js';
 import { fakeQueue } from '../../fixtures/queue/fake-deps.js';
 

@@ -14,6 +14,9 @@ import { join } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import type { Attempt } from '../types.js';
 
+/** Reason given when the hints hold every host back (Exim's words). */
+export const HELD_BACK = 'retry time not reached for any host';
+
 export interface HostHint {
   /** First failure of this run of failures (ms). */
   firstFailure: number;

@@ -12,7 +12,7 @@
  * one line per recipient: pending ones indented, delivered or failed ones
  * marked `D`; a blank line after each message. An empty queue prints nothing.
  */
-import type { SpoolHeader } from './header.js';
+import type { SpoolHeader } from '../store/header.js';
 
 /** Age as Exim prints it: `25m`, ` 4h`, `12d` (right-aligned in three columns). */
 export function formatAge(ms: number): string {

@@ -2,11 +2,26 @@
  * The queue's log events → the main log's Exim-shaped lines
  * (lib/report/log.ts). The only place that knows both vocabularies.
  */
-import { arrivalLine, completedLine, deferErrno, deferralLine, deliveryLine, EXIM_ERRNO, failureLine, frozenLine, messageLine, queueRunLine, removedLine, unfrozenLine, type LogHost, type LogSink } from '../report/log.js';
-import { HELD_BACK } from './attempt.js';
-import type { QueueLog } from './deps.js';
+import { arrivalLine, completedLine, deferErrno, deferralLine, deliveryLine, EXIM_ERRNO, failureLine, frozenLine, messageLine, queueRunLine, removedLine, unfrozenLine, type LogHost, type LogSink } from './log.js';
+import { HELD_BACK } from '../store/hints.js';
+import type { SpoolHeader } from '../store/header.js';
 import type { ErrorCode } from '../errors.js';
-import type { Attempt } from '../types.js';
+import type { Attempt, RecipientResult } from '../types.js';
+
+/** The main log, event by event (lib/report/log.ts formats them in Exim's shape). */
+export interface QueueLog {
+  /** `<=`: a message arrived (submission, drop file accepted, bounce created with `bounceOf`). */
+  arrival(h: SpoolHeader, info?: { bounceOf?: string }): void;
+  /** `=>`, `==`, `**`: one recipient's result, with the attempt that decided it when there was one. */
+  recipient(id: string, r: RecipientResult, attempt: Attempt | undefined): void;
+  /** `Completed`: the message left the queue (or needed none). */
+  completed(id: string): void;
+  /** Any other line about a message (`removed by root`, `frozen: …`, `queued: …`). */
+  note(id: string, text: string): void;
+  /** `Start queue run` / `End queue run` (flags such as `-qf`). */
+  queueRun(event: 'Start' | 'End', flags?: string): void;
+}
+
 
 const hostOf = (a: Attempt): LogHost => ({ canonical: a.canonical, address: a.address, port: a.port, queried: a.queried });
 
