@@ -25,8 +25,6 @@ import { newHeader } from './store/header.js';
 import { IdAllocator } from './store/ids.js';
 import { scratchDir, spoolLayout } from './store/spool.js';
 import { spoolSubmission } from './queue/spool-submit.js';
-import { queueLog } from './report/mainlog.js';
-import { openMainLog } from './report/log-sink.js';
 import { clockOf } from './queue/clock.js';
 import { startDropDeliverer } from './queue/detach.js';
 import type { Io, Prepared } from './main.js';
@@ -57,11 +55,6 @@ export async function fastMain(argv: string[], io: Io, full: () => FullMain): Pr
     const ids = new IdAllocator(process.pid, now);
     const h = newHeader(ids.next(), envelope.sender, envelope.recipients, dataSize(data), now(), { uid: process.getuid?.() ?? -1, user: io.user });
     if (envelope.dsn) h.dsn = envelope.dsn;
-    const log = queueLog(
-      openMainLog(config.logFilePath, (line) => io.stderr(`${line}\n`)),
-      now,
-      io.user,
-    );
     const self = io.self;
     const code = await spoolSubmission(h, data, mode, false, {
       spool,
@@ -69,7 +62,6 @@ export async function fastMain(argv: string[], io: Io, full: () => FullMain): Pr
       ...(self ? { startDeliverer: (id: string) => startDropDeliverer(self, inv.configFile ?? io.env.SEND_SMARTHOST_CONFIG, id, io.env, io.stderr) } : {}),
       say: (line) => io.stderr(`send-smarthost: ${line}\n`),
       trace: () => {},
-      arrived: (spooled) => log.arrival(spooled),
     });
     if (code !== undefined) {
       discard(data); // a large message's temporary file, now copied into the spool

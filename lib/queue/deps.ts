@@ -46,6 +46,8 @@ export interface QueueDeps {
    * drop file waits for the next queue run).
    */
   startDeliverer?: (id: string) => void | Promise<void>;
+  /** Ids whose arrival a journal rendered in this run already (journal.ts): their drop files log no second `<=`. */
+  arrivals?: Set<string>;
   /** A queue run's background removals (later.ts); absent: removals are synchronous. */
   later?: Later;
   /** The route's hosts and the ports they are tried on, for the retry hints. */

@@ -5,6 +5,11 @@
  * deliverer or the next queue run writes), start the background deliverer
  * for -odb, and say what the caller's exit status is. Light on purpose: it is all a background or
  * queue-only submission runs (lib/fast.ts), with no delivery code loaded.
+ *
+ * The submitter writes nothing to the main log: the first process that
+ * claims the drop file (its background deliverer, or a queue run) logs its
+ * arrival (run-drop.ts), so an unprivileged submitter prints nothing on
+ * stderr, and a submitter killed right after placing the file loses no line.
  */
 import type { MessageData } from '../data.js';
 import { EX, SmarthostError } from '../errors.js';
@@ -20,8 +25,6 @@ export interface SpoolSubmitDeps {
   startDeliverer?: (id: string) => void | Promise<void>;
   say: (line: string) => void;
   trace: (line: string) => void;
-  /** The message is on disk (called before the deliverer starts: the arrival line comes first in the log). */
-  arrived: (h: SpoolHeader) => void;
 }
 
 /**
@@ -38,7 +41,6 @@ export async function spoolSubmission(h: SpoolHeader, data: MessageData, mode: '
       deps.say(err instanceof SmarthostError ? err.message : `cannot queue the message: ${String(err)}`);
       return EX.TEMPFAIL;
     }
-    deps.arrived(h);
     deps.trace(`message ${h.id} queued (-odq) in ${deps.spool.incoming}`);
     return EX.OK;
   }
@@ -50,7 +52,6 @@ export async function spoolSubmission(h: SpoolHeader, data: MessageData, mode: '
     (verbose ? deps.say : deps.trace)(`${err instanceof Error ? err.message : String(err)}: delivering now instead (-odi)`);
     return undefined;
   }
-  deps.arrived(h);
   try {
     await deps.startDeliverer(h.id);
     if (verbose) deps.say(`message ${h.id} spooled; delivering in the background (-odb)`);

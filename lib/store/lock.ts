@@ -1,16 +1,28 @@
 /**
- * Per-message locks: `input/<id>-L`, holding `<pid> <start time>`, created
- * atomically with its content (written to a private file, then link(2)ed into
- * place: EEXIST means someone holds it). The start time is field 22 of /proc/<pid>/stat
- * (clock ticks since boot), so a lock whose pid died, or whose pid now
- * belongs to another process (pid reuse), is recognised as stale. A stale
- * lock is taken over by renaming it to a unique name — only one process can
- * rename a given file — checking that the renamed file is the stale one that
- * was judged, and then creating a fresh lock with O_EXCL again. Where /proc
- * is missing, only the pid is checked. A crashed runner therefore never
- * leaves a message stuck.
+ * Per-message locks: `input/<id>-L` (and the claims `incoming/<id>-L` of
+ * drop files, drop.ts) are symbolic links whose target is the holder's
+ * text, `<pid> <start time>` (the technique of Emacs' lock files). One
+ * symlink(2) creates the lock with its content atomically (EEXIST: someone
+ * holds it); readlink(2) reads it without opening anything, so a FIFO, a
+ * directory or a file planted under a lock's name in the world-writable
+ * drop directory can neither block nor fool the reader (it is "foreign":
+ * not a lock this program made). A short target needs no data block.
+ *
+ * The start time is field 22 of /proc/<pid>/stat (clock ticks since boot),
+ * so a lock whose pid died, or whose pid now belongs to another process
+ * (pid reuse), is recognised as stale. A stale lock is taken over by
+ * renaming it to a name only this process uses — only one process can
+ * rename a given file — checking that the renamed link is the stale one
+ * that was judged, and creating a fresh one with symlink(2) again. Where
+ * /proc is missing, only the pid is checked. A crashed runner therefore
+ * never leaves a message stuck.
+ *
+ * Measured against the link(2) of a prepared file that queue runs used
+ * before (one template per run): symlink(2) + unlink costs ≈ 17 µs against
+ * ≈ 9 µs on this machine's ext4, about 1 % of a queue run's time per
+ * message; it needs no template, no temporary name and no open(2) at all.
  */
-import { closeSync, linkSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { lstatSync, readFileSync, readlinkSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The start time of a process, or undefined when unknown (no /proc, or no such process). */
@@ -40,12 +52,13 @@ export interface LockDeps {
   alive: (pid: number) => boolean;
   startTime: (pid: number) => string | undefined;
   /**
-   * A file in the same directory that holds this process's lock text (see
-   * {@link lockTemplate}; made on first use, undefined when it cannot be):
-   * each lock is then one link(2) of it instead of create + write + link +
-   * unlink.
+   * The lock cannot be made because the file system is full (ENOSPC, EDQUOT):
+   * return true to go on without a lock file (a queue run on a full spool
+   * must still deliver and remove messages; a concurrent runner may then
+   * deliver the message twice, never lose it). Absent: the lock is refused
+   * ('held'), and the message waits.
    */
-  template?: () => string | undefined;
+  noSpace?: (path: string) => boolean;
 }
 
 /** The real probes; this process's own start time is read once (it is written into every lock it takes). */
@@ -61,7 +74,7 @@ export const realLockDeps = (): LockDeps => {
 /** Is the lock content `text` held by a live process? (pure apart from the injected probes) */
 export function lockIsLive(text: string, deps: LockDeps): boolean {
   const m = /^(\d+)(?: (\S+))?\s*$/.exec(text);
-  if (!m) return false; // damaged (e.g. a crash before the write): stale
+  if (!m) return false; // damaged: stale
   const pid = Number(m[1]);
   if (!deps.alive(pid)) return false;
   const recorded = m[2];
@@ -71,154 +84,101 @@ export function lockIsLive(text: string, deps: LockDeps): boolean {
 }
 
 export interface Lock {
+  /** The lock's name; '' when the run goes on without one (a full file system, {@link LockDeps.noSpace}). */
   path: string;
   release(): void;
 }
 
-const lockText = (deps: LockDeps): string => `${deps.pid} ${deps.startTime(deps.pid) ?? '-'}\n`;
+/** The holder text this process writes into its locks. */
+export const lockText = (deps: LockDeps): string => `${deps.pid} ${deps.startTime(deps.pid) ?? '-'}`;
 
-function tryCreate(path: string, deps: LockDeps): Lock | undefined {
-  const template = deps.template?.();
-  if (template !== undefined) {
-    try {
-      linkSync(template, path);
-      return { path, release: () => unlinkSafe(path) };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
-      // ENOENT: the template is gone (removed as debris): lock the ordinary way
-    }
-  }
-  // write the content first, then link(2) it into place: the lock never exists empty,
-  // and link fails with EEXIST when another process holds the name
-  const tmp = `${path}.new.${deps.pid}`;
-  const fd = openSync(tmp, 'w', 0o600);
+const code = (err: unknown): string | undefined => (err as NodeJS.ErrnoException).code;
+
+/** What is at a lock's name, looked at without opening it. */
+export type LockSeen = { kind: 'gone' } | { kind: 'lock'; text: string; uid: number } | { kind: 'foreign'; what: string; uid: number };
+
+/** Look at the name `path`: a lock (a symlink and its text), something else, or nothing. */
+export function seeLock(path: string): LockSeen {
+  let st;
   try {
-    writeSync(fd, lockText(deps));
-  } finally {
-    closeSync(fd);
+    st = lstatSync(path);
+  } catch {
+    return { kind: 'gone' };
   }
+  if (!st.isSymbolicLink()) return { kind: 'foreign', what: st.isDirectory() ? 'directory' : st.isFIFO() ? 'FIFO' : st.isFile() ? 'file' : 'special file', uid: st.uid };
   try {
-    linkSync(tmp, path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
-    throw err;
-  } finally {
-    unlinkSafe(tmp);
+    return { kind: 'lock', text: readlinkSync(path), uid: st.uid };
+  } catch {
+    return { kind: 'gone' };
   }
-  return { path, release: () => unlinkSafe(path) };
 }
 
+/** Outcome of an attempt to lock. */
+export type LockAttempt = { lock: Lock } | { held: true; seen?: LockSeen };
+
 /**
- * Lock message `id` in `inputDir`; undefined when a live process holds it.
- * @throws the fs error for anything but EEXIST/ENOENT.
+ * Try to lock `path` (a lock's full name). `held` when a live process holds
+ * it, or when the name is taken by something that is not a lock (`seen`
+ * says what: the caller may remove a planted name and try again).
+ * Never throws: a lock that cannot be made is `held` (or, on a full file
+ * system with {@link LockDeps.noSpace}, a lock without a file).
  */
-export function lockMessage(inputDir: string, id: string, deps: LockDeps = realLockDeps()): Lock | undefined {
-  const path = join(inputDir, `${id}-L`);
+export function tryLock(path: string, deps: LockDeps): LockAttempt {
+  const text = lockText(deps);
   for (let round = 0; round < 3; round++) {
-    const lock = tryCreate(path, deps);
-    if (lock) return lock;
-    let seen: string;
     try {
-      seen = readFileSync(path, 'utf8');
+      symlinkSync(text, path);
+      return { lock: { path, release: () => unlinkSafe(path) } };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // released meanwhile: try again
-      throw err;
+      const c = code(err);
+      if ((c === 'ENOSPC' || c === 'EDQUOT') && deps.noSpace?.(path)) return { lock: { path: '', release: () => {} } };
+      if (c !== 'EEXIST') return { held: true };
     }
-    if (lockIsLive(seen, deps)) return undefined;
+    const seen = seeLock(path);
+    if (seen.kind === 'gone') continue; // released meanwhile: try again
+    if (seen.kind === 'foreign') return { held: true, seen };
+    if (lockIsLive(seen.text, deps)) return { held: true, seen };
     // stale: move it aside under a name only we use; only one taker can win this rename
     const aside = `${path}.stale.${deps.pid}`;
     try {
       renameSync(path, aside);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // someone else took it over
-      throw err;
+      if (code(err) === 'ENOENT') continue; // someone else took it over
+      return { held: true, seen }; // e.g. a directory planted at our aside name: leave it for now
     }
-    let moved = '';
-    try {
-      moved = readFileSync(aside, 'utf8');
-    } catch {
-      /* vanished: treat as the stale one */
-    }
-    if (moved !== '' && moved !== seen) {
-      // we moved a fresh lock that replaced the stale one in between: put it back if we can
+    const moved = seeLock(aside);
+    if (moved.kind === 'lock' && moved.text !== seen.text) {
+      // we moved a fresh lock that replaced the stale one in between: put it back (never over a newer one)
       try {
-        linkSync(aside, path);
+        symlinkSync(moved.text, path);
       } catch {
         /* a newer lock exists already */
       }
       unlinkSafe(aside);
-      return undefined;
+      return { held: true, seen: moved };
     }
     unlinkSafe(aside);
   }
-  return undefined;
+  return { held: true };
 }
 
 /**
- * For a queue run: a file `input/run-L.new.<pid>` holding this process's lock
- * text, whose links become the run's locks. All locks of a process have the
- * same content, so they may share one inode; releasing a lock unlinks one
- * name. The file is made when the first lock is taken (a run that locks
- * nothing writes nothing in input/, which the .path unit watches); when it
- * cannot be made, locks are made the ordinary way. `remove()` at the end of
- * the run; a crashed run's template is removed by the next run
- * ({@link cleanLockTemplates}).
+ * Lock message `id` in `inputDir`; undefined when a live process holds it
+ * (or the name is taken by something that is not a lock: in input/, which
+ * only the spool owner writes, that can only be a lock file of an older
+ * version, taken over as stale).
  */
-export function lockTemplate(inputDir: string, deps: LockDeps): { deps: LockDeps; remove(): void } {
-  const path = join(inputDir, `run-L.new.${deps.pid}`);
-  let made: boolean | undefined;
-  const make = (): string | undefined => {
-    if (made === undefined) {
-      made = false;
-      try {
-        unlinkSafe(path);
-        const fd = openSync(path, 'wx', 0o600);
-        try {
-          writeSync(fd, lockText(deps));
-        } finally {
-          closeSync(fd);
-        }
-        made = true;
-      } catch {
-        unlinkSafe(path);
-      }
-    }
-    return made ? path : undefined;
-  };
-  return { deps: { ...deps, template: make }, remove: () => made && unlinkSafe(path) };
+export function lockMessage(inputDir: string, id: string, deps: LockDeps = realLockDeps()): Lock | undefined {
+  const path = join(inputDir, `${id}-L`);
+  let r = tryLock(path, deps);
+  if ('held' in r && r.seen?.kind === 'foreign' && r.seen.what === 'file') {
+    unlinkSafe(path);
+    r = tryLock(path, deps);
+  }
+  return 'lock' in r ? r.lock : undefined;
 }
 
-/**
- * Remove the lock templates of runners that are gone (killed in the middle
- * of a run); returns the paths removed. Their locks are stale already and
- * taken over as usual.
- */
-export function cleanLockTemplates(inputDir: string, deps: LockDeps): string[] {
-  const removed: string[] = [];
-  let names: string[];
-  try {
-    names = readdirSync(inputDir);
-  } catch {
-    return removed;
-  }
-  for (const n of names) {
-    if (!/^run-L\.new\.\d+$/.test(n)) continue;
-    const path = join(inputDir, n);
-    let text = '';
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch {
-      continue;
-    }
-    if (!lockIsLive(text, deps)) {
-      unlinkSafe(path);
-      removed.push(path);
-    }
-  }
-  return removed;
-}
-
-function unlinkSafe(p: string): void {
+export function unlinkSafe(p: string): void {
   try {
     unlinkSync(p);
   } catch {

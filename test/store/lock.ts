@@ -1,9 +1,11 @@
 import t from 'tap';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { cleanLockTemplates, lockIsLive, lockMessage, lockTemplate, processStartTime, realLockDeps, type LockDeps } from '../../lib/store/lock.js';
+import { lockIsLive, lockMessage, processStartTime, realLockDeps, seeLock, tryLock, type LockDeps } from '../../lib/store/lock.js';
 
 const ID = '1jiFk5-0006UE-9S';
+const mine = () => `${process.pid} ${processStartTime(process.pid)}`;
 
 t.test('probes', async (t) => {
   t.match(processStartTime(process.pid) ?? '', /^\d+$/, 'start time from /proc');
@@ -16,72 +18,51 @@ t.test('probes', async (t) => {
   t.notOk(lockIsLive('', d), 'damaged');
 });
 
-t.test('one holder at a time; released lock can be taken', async (t) => {
+t.test('a lock is a symlink holding this process; one holder at a time; released lock can be taken', async (t) => {
   const dir = t.testdir();
   const a = lockMessage(dir, ID);
   t.ok(a);
-  t.equal(readFileSync(join(dir, `${ID}-L`), 'utf8'), `${process.pid} ${processStartTime(process.pid)}\n`);
+  t.ok(lstatSync(join(dir, `${ID}-L`)).isSymbolicLink(), 'a symlink: no data block, read without opening it');
+  t.equal(readlinkSync(join(dir, `${ID}-L`)), mine());
   t.equal(lockMessage(dir, ID), undefined, 'held by a live process (this one)');
   a!.release();
   t.notOk(existsSync(join(dir, `${ID}-L`)));
   const b = lockMessage(dir, ID);
   t.ok(b);
   b!.release();
+  t.same(readdirSync(dir), [], 'no temporary name was ever made');
 });
 
-t.test('stale locks are taken over: dead pid, reused pid, damaged file', async (t) => {
+t.test('stale locks are taken over: dead pid, reused pid, damaged text; a regular file of an older version', async (t) => {
   const dir = t.testdir();
   const deps = realLockDeps();
-  for (const content of ['999999999 1\n', `${process.pid} 1\n`, 'garbage']) {
-    writeFileSync(join(dir, `${ID}-L`), content);
+  for (const content of ['999999999 1', `${process.pid} 1`, 'garbage']) {
+    symlinkSync(content, join(dir, `${ID}-L`));
     const l = lockMessage(dir, ID, deps);
     t.ok(l, `taken over from ${JSON.stringify(content)}`);
-    t.equal(readFileSync(join(dir, `${ID}-L`), 'utf8'), `${process.pid} ${processStartTime(process.pid)}\n`);
+    t.equal(readlinkSync(join(dir, `${ID}-L`)), mine());
     l!.release();
   }
-  t.same(
-    readdirSync(dir),
-    [],
-    'no stale or temporary file left',
-  );
+  writeFileSync(join(dir, `${ID}-L`), '999999999 1\n');
+  const old = lockMessage(dir, ID, deps);
+  t.ok(old, 'in input/, a lock file of an older version is taken over');
+  old!.release();
+  t.same(readdirSync(dir), [], 'no stale or temporary file left');
 });
 
-t.test("a run's lock template: each lock is a link of it; same guarantees; removed at the end", async (t) => {
+t.test('what is at a lock name is looked at, never opened: a FIFO or a directory is foreign', async (t) => {
   const dir = t.testdir();
-  const real = realLockDeps();
-  const tpl = lockTemplate(dir, real);
-  t.same(readdirSync(dir), [], 'nothing written before the first lock');
-  const a = lockMessage(dir, ID, tpl.deps);
-  t.ok(existsSync(join(dir, `run-L.new.${process.pid}`)), 'the template, made on first use');
-  t.ok(a, 'locked');
-  t.equal(readFileSync(join(dir, `${ID}-L`), 'utf8'), `${process.pid} ${processStartTime(process.pid)}\n`, 'the lock holds this process');
-  t.equal(lockMessage(dir, ID, tpl.deps), undefined, 'a second taker (same template) is refused');
-  t.equal(lockMessage(dir, ID, real), undefined, 'and one without a template');
-  const other = '1jiFk5-0006UE-9T';
-  const b = lockMessage(dir, other, tpl.deps)!;
-  a!.release();
-  t.notOk(existsSync(join(dir, `${ID}-L`)));
-  t.ok(existsSync(join(dir, `${other}-L`)), 'releasing one lock leaves the others');
-  b.release();
-  tpl.remove();
-  t.same(readdirSync(dir), [], 'nothing left');
-  const unused = lockTemplate(dir, real);
-  unused.remove();
-  t.same(readdirSync(dir), [], 'an unused template is never made');
-  // the template gone (removed under a running run): locks are made the ordinary way
-  const c = lockMessage(dir, ID, tpl.deps);
-  t.ok(c);
-  c!.release();
-  t.same(readdirSync(dir), []);
+  execFileSync('mkfifo', [join(dir, 'fifo-L')]);
+  mkdirSync(join(dir, 'dir-L'));
+  t.match(seeLock(join(dir, 'fifo-L')), { kind: 'foreign', what: 'FIFO' });
+  t.match(seeLock(join(dir, 'dir-L')), { kind: 'foreign', what: 'directory' });
+  t.match(tryLock(join(dir, 'fifo-L'), realLockDeps()), { held: true, seen: { kind: 'foreign' } }, 'returns at once');
+  t.same(seeLock(join(dir, 'none-L')), { kind: 'gone' });
 });
 
-t.test('templates of runners that are gone are removed; a live one is kept', async (t) => {
-  const dir = t.testdir();
-  writeFileSync(join(dir, 'run-L.new.10'), '10 555\n');
-  writeFileSync(join(dir, 'run-L.new.11'), '11 555\n');
-  writeFileSync(join(dir, `${ID}-H`), '{}');
-  const d: LockDeps = { pid: 1, alive: (p) => p === 10, startTime: () => '555' };
-  t.same(cleanLockTemplates(dir, d), [join(dir, 'run-L.new.11')]);
-  t.same(readdirSync(dir).sort(), [`${ID}-H`, 'run-L.new.10']);
-  t.same(cleanLockTemplates(join(dir, 'missing'), d), []);
+t.test('a full file system: refused, or (a queue run) a lock without a file', async (t) => {
+  // ENOSPC cannot be had here without a small file system (test/e2e-spool-full.ts has one); a path under a file gives ENOTDIR
+  const dir = t.testdir({ f: 'x' });
+  const path = join(dir, 'f', `${ID}-L`);
+  t.match(tryLock(path, realLockDeps()), { held: true }, 'an error is never thrown');
 });
