@@ -47,7 +47,7 @@ export async function fastMain(argv: string[], io: Io, full: () => FullMain): Pr
     const a = await acceptor(config, fqdn, noTrace, (w) => io.stderr(`send-smarthost: warning: ${w}\n`));
     const spool = spoolLayout(config.spoolDirectory);
     // where a large message is kept while it is prepared (decided only for one)
-    const scratch = (): string => scratchDir(spool);
+    const scratch = (): string => scratchDir(spool, { space: config.checkSpoolSpace, inodes: config.checkSpoolInodes });
     const raw = await readInput(io.stdinFd, async () => (await import('./submit/message.js')).readAll(io.stdin), { spillDir: scratch });
     const { envelope, data } = acceptInput(raw, inv, a, io.user, noTrace, scratch);
 
@@ -62,6 +62,7 @@ export async function fastMain(argv: string[], io: Io, full: () => FullMain): Pr
       ...(self ? { startDeliverer: (id: string) => startDropDeliverer(self, inv.configFile ?? io.env.SEND_SMARTHOST_CONFIG, id, io.env, io.stderr) } : {}),
       say: (line) => io.stderr(`send-smarthost: ${line}\n`),
       trace: () => {},
+      reserve: { space: config.checkSpoolSpace, inodes: config.checkSpoolInodes },
     });
     if (code !== undefined) {
       discard(data); // a large message's temporary file, now copied into the spool

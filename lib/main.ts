@@ -103,7 +103,7 @@ async function run(argv: string[], io: Io, pre?: Prepared): Promise<number> {
   const a = await acceptor(config, fqdn, tracer, (w) => io.stderr(`send-smarthost: warning: ${w}\n`));
   if (inv.mode === 's') return smtpOnStdio(ctx, a.alias);
   // a large message goes on into a file as it is read, and is sent from there (lib/data.ts)
-  const scratch = (): string => scratchDir(spoolLayout(config.spoolDirectory));
+  const scratch = (): string => scratchDir(spoolLayout(config.spoolDirectory), { space: config.checkSpoolSpace, inodes: config.checkSpoolInodes });
   const { envelope, data } = acceptInput(await readStdin(io, scratch), inv, a, io.user, tracer, scratch);
   try {
     return await submit(ctx, envelope, data);

@@ -86,6 +86,9 @@ export interface Config {
   queueDeferred: boolean;
   /** delivery_mode: background (default; spool, then a detached deliverer), interactive (deliver before exiting), queue (spool only). */
   deliveryMode: DeliveryMode;
+  /** check_spool_space (bytes, default 10M) and check_spool_inodes (default 100): below these, a submission is not spooled (Exim's names; lib/store/space.ts). 0: no check. */
+  checkSpoolSpace: number;
+  checkSpoolInodes: number;
   // -- authentication, TLS client options, total deadline (issue 4; lib/route/config-security.ts) --
   /** auth_username: the global user name (hosts without an auth_credentials_file entry). */
   authUsername?: string;

@@ -13,6 +13,7 @@ export type { QueueLog };
 import type { LockDeps } from '../store/lock.js';
 import type { Later } from '../store/later.js';
 import type { HintHost, HintStore } from '../store/hints.js';
+import type { Reserve } from '../store/space.js';
 import type { SpoolLayout } from '../store/spool.js';
 
 
@@ -46,6 +47,8 @@ export interface QueueDeps {
    * drop file waits for the next queue run).
    */
   startDeliverer?: (id: string) => void | Promise<void>;
+  /** What a submission must leave free in the spool (check_spool_space, check_spool_inodes); absent: no check. */
+  reserve?: Reserve;
   /** Ids whose arrival a journal rendered in this run already (journal.ts): their drop files log no second `<=`. */
   arrivals?: Set<string>;
   /** A queue run's background removals (later.ts); absent: removals are synchronous. */

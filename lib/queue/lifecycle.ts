@@ -234,7 +234,7 @@ export function memoryPlace(deps: QueueDeps, h0: SpoolHeader, data: MessageData,
     keep: (h) => {
       if (!queueDeferred) return { notKept: 'not queued (queue_deferred = false or --no-queue)' };
       try {
-        const where = enqueue(deps.spool, h, data, deps.newId);
+        const where = enqueue(deps.spool, h, data, deps.newId, deps.reserve ? { reserve: deps.reserve } : {});
         return { where, id: h.id };
       } catch (err) {
         return { notKept: err instanceof SmarthostError ? err.message : `cannot queue the message: ${String(err)}` };

@@ -16,6 +16,7 @@ import { EX, SmarthostError } from '../errors.js';
 import { enqueue } from './enqueue.js';
 import type { SpoolLayout } from '../store/spool.js';
 import type { SpoolHeader } from '../store/header.js';
+import type { Reserve } from '../store/space.js';
 
 /** What spooling a submission needs (a part of QueueDeps). */
 export interface SpoolSubmitDeps {
@@ -25,6 +26,8 @@ export interface SpoolSubmitDeps {
   startDeliverer?: (id: string) => void | Promise<void>;
   say: (line: string) => void;
   trace: (line: string) => void;
+  /** check_spool_space and check_spool_inodes (store/space.ts). */
+  reserve?: Reserve;
 }
 
 /**
@@ -36,7 +39,7 @@ export async function spoolSubmission(h: SpoolHeader, data: MessageData, mode: '
   if (mode === 'q') {
     // the drop file, whoever the submitter: the next queue run (or the .path unit's) moves it into input/
     try {
-      enqueue(deps.spool, h, data, deps.newId, { asDrop: true });
+      enqueue(deps.spool, h, data, deps.newId, { asDrop: true, ...(deps.reserve ? { reserve: deps.reserve } : {}) });
     } catch (err) {
       deps.say(err instanceof SmarthostError ? err.message : `cannot queue the message: ${String(err)}`);
       return EX.TEMPFAIL;
@@ -47,7 +50,7 @@ export async function spoolSubmission(h: SpoolHeader, data: MessageData, mode: '
   if (!deps.startDeliverer) return undefined;
   // the caller's exit status means "safely spooled", as with -odq; a spool that cannot be written means deliver now
   try {
-    enqueue(deps.spool, h, data, deps.newId, { asDrop: true });
+    enqueue(deps.spool, h, data, deps.newId, { asDrop: true, ...(deps.reserve ? { reserve: deps.reserve } : {}) });
   } catch (err) {
     (verbose ? deps.say : deps.trace)(`${err instanceof Error ? err.message : String(err)}: delivering now instead (-odi)`);
     return undefined;

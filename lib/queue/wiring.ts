@@ -86,6 +86,7 @@ export function queueDeps(p: WireParams): QueueDeps {
   };
   return {
     spool,
+    reserve: { space: p.config.checkSpoolSpace, inodes: p.config.checkSpoolInodes },
     now: p.now,
     newId: () => ids.next(),
     deliver: p.deliver,

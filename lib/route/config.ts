@@ -72,8 +72,18 @@ export function defaultConfig(file = '(defaults)'): Config {
     spoolDirectory: DEFAULT_SPOOL_DIRECTORY,
     queueDeferred: true,
     deliveryMode: 'b',
+    checkSpoolSpace: 10 * 1024 * 1024,
+    checkSpoolInodes: 100,
   };
 }
+
+/** A size as Exim writes it: a number of bytes, optionally with K, M or G (multiples of 1024). */
+function size(v: string, name: string): number {
+  const m = /^(\d{1,12})([KMG]?)$/i.exec(v);
+  if (!m) throw configError(`bad ${name} ${q(v)} (a size such as 10M, 512K or 0)`);
+  return Number(m[1]) * ({ '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 } as const)[m[2]!.toUpperCase() as '' | 'K' | 'M' | 'G'];
+}
+
 
 type OptionSpec =
   | { type: 'value'; emptyOk?: boolean; raw?: boolean; set: (c: Config, v: string, name: string) => void }
@@ -162,6 +172,14 @@ const OPTIONS: Record<string, OptionSpec> = {
     },
   },
   queue_deferred: { type: 'bool', set: (c, on) => void (c.queueDeferred = on) },
+  check_spool_space: { type: 'value', set: (c, v, name) => void (c.checkSpoolSpace = size(v, name)) },
+  check_spool_inodes: {
+    type: 'value',
+    set: (c, v, name) => {
+      if (!/^\d{1,12}$/.test(v)) throw configError(`bad ${name} ${q(v)} (a number of inodes, or 0)`);
+      c.checkSpoolInodes = Number(v);
+    },
+  },
   delivery_mode: {
     type: 'value',
     set: (c, v) => {

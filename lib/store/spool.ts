@@ -26,6 +26,7 @@ import { writeFileAtomic } from './atomic.js';
 import { dataCrc } from './crc.js';
 import { parseHeader, serializeHeader, type SpoolHeader } from './header.js';
 import { openChecked, readChecked, readHead, Refused } from './open.js';
+import { shortOfSpace, type Reserve } from './space.js';
 import { isMessageId } from './ids.js';
 import type { Later } from './later.js';
 
@@ -82,10 +83,11 @@ export type SpoolAccess = { how: 'direct' } | { how: 'drop' } | { how: 'none'; r
 /**
  * Where a submission keeps a large message while it is prepared and sent
  * (lib/submit/large.ts): the spool's tmp/ for the spool owner (debris there
- * is cleaned by queue runs), else the system's temporary directory.
+ * is cleaned by queue runs), else (and when the spool is short of space,
+ * space.ts) the system's temporary directory.
  */
-export function scratchDir(l: SpoolLayout): string {
-  return spoolAccess(l).how === 'direct' ? l.tmp : tmpdir();
+export function scratchDir(l: SpoolLayout, reserve?: Reserve): string {
+  return spoolAccess(l).how === 'direct' && !(reserve && shortOfSpace(l, reserve, IN_MEMORY_MAX)) ? l.tmp : tmpdir();
 }
 
 /** Decide how to queue (checks access(2) with the real uid, which is also the one that writes). */
@@ -272,6 +274,8 @@ export function removeSpoolFile(l: SpoolLayout, path: string, later?: Later): bo
     renameSync(path, done);
   } catch (err) {
     if (errno(err) === 'ENOENT') return false;
+    // no room for the new name in tmp/ (a full file system): unlinking needs none
+    if (errno(err) === 'ENOSPC' || errno(err) === 'EDQUOT') return unlinkIfThere(path);
     throw err;
   }
   later.unlink(done);

@@ -47,8 +47,16 @@ export function acceptInput(input: Input, inv: Invocation, a: Acceptor, user: st
     // the header section alone, with the empty line that a body needs after it
     const section = !separator && bodyStart < input.size ? Buffer.concat([head, Buffer.from('\n')]) : head;
     const { envelope, data: header } = acceptPiped(section, inv, a, user, tracer);
-    const data = writeLarge(input, header, bodyStart, inv.ignoreDots, dir(), bodyStart === 0 || head[bodyStart - 1] === 0x0a);
-    // a body line over 998 octets: the body is re-encoded in memory (large.ts)
+    let data;
+    try {
+      data = writeLarge(input, header, bodyStart, inv.ignoreDots, dir(), bodyStart === 0 || head[bodyStart - 1] === 0x0a);
+    } catch (err) {
+      // no room for the prepared copy (ENOSPC, EDQUOT): prepared in memory instead, as a small one (issue 9, point 12)
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOSPC' && code !== 'EDQUOT') throw err;
+      data = undefined;
+    }
+    // a body line over 998 octets (or a full file system): the body is prepared in memory (large.ts)
     if (!data) return acceptPiped(readFileSync(input.path), inv, a, user, tracer);
     tracer({ type: 'note', text: `${data.size} octets: kept in ${data.path} while it is sent, not in memory` });
     return { envelope, data };

@@ -37,6 +37,8 @@ t.test('defaults', async (t) => {
       'auth_password_command',
       'auth_password_file',
       'auth_username',
+      'check_spool_inodes',
+      'check_spool_space',
       'command_timeout',
       'connect_timeout',
       'delivery_mode',
@@ -283,3 +285,15 @@ t.test('delivery_mode (issue 5: -odb is the default)', async (t) => {
   t.equal(parseConfig('delivery_mode = background\n', 'f').deliveryMode, 'b');
   t.throws(() => parseConfig('port = 25\ndelivery_mode = later\n', 'f'), /^f:2: bad delivery_mode "later" \(background, interactive or queue\)$/);
 });
+
+t.test('check_spool_space, check_spool_inodes: Exim\'s names, sizes and defaults (issue 9, point 2)', async (t) => {
+  const d = parseConfig('', 'f');
+  t.equal(d.checkSpoolSpace, 10 * 1024 * 1024, 'default 10M, as Exim');
+  t.equal(d.checkSpoolInodes, 100, 'default 100, as Exim');
+  t.equal(parseConfig('check_spool_space = 512K\n', 'f').checkSpoolSpace, 512 * 1024);
+  t.equal(parseConfig('check_spool_space = 2G\n', 'f').checkSpoolSpace, 2 * 1024 ** 3);
+  t.equal(parseConfig('check_spool_space = 0\n', 'f').checkSpoolSpace, 0, '0: no check');
+  t.throws(() => parseConfig('check_spool_space = 10 MB\n', 'f'), /f:1: bad check_spool_space "10 MB" \(a size such as 10M, 512K or 0\)/);
+  t.throws(() => parseConfig('check_spool_inodes = lots\n', 'f'), /f:1: bad check_spool_inodes "lots"/);
+});
+
