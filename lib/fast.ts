@@ -44,7 +44,7 @@ export async function fastMain(argv: string[], io: Io, full: () => FullMain): Pr
     if (mode === 'i' || !config.route) return await full()(argv, io, { inv, config });
 
     const fqdn = localFqdn();
-    const a = await acceptor(config, fqdn, noTrace, (w) => io.stderr(`send-smarthost: warning: ${w}\n`));
+    const a = await acceptor(config, fqdn, noTrace, (w) => io.stderr(`send-smarthost: warning: ${w}\n`), io.user);
     const spool = spoolLayout(config.spoolDirectory);
     // where a large message is kept while it is prepared (decided only for one)
     const scratch = (): string => scratchDir(spool, { space: config.checkSpoolSpace, inodes: config.checkSpoolInodes });

@@ -22,6 +22,7 @@ import { deliveryMode } from './submit/mode.js';
 import type { AuthLookup } from './route/secrets.js';
 import type { QueueDeps } from './queue/deps.js';
 import type { SessionPool } from './deliver/pool.js';
+import type { Acceptor } from './submit/accept.js';
 import type { RouteCache } from './route/cache.js';
 import type { RouteResolution } from './route/resolve.js';
 
@@ -100,8 +101,8 @@ async function run(argv: string[], io: Io, pre?: Prepared): Promise<number> {
       discard(pre.accepted.data);
     }
   }
-  const a = await acceptor(config, fqdn, tracer, (w) => io.stderr(`send-smarthost: warning: ${w}\n`));
-  if (inv.mode === 's') return smtpOnStdio(ctx, a.alias);
+  const a = await acceptor(config, fqdn, tracer, (w) => io.stderr(`send-smarthost: warning: ${w}\n`), io.user);
+  if (inv.mode === 's') return smtpOnStdio(ctx, a);
   // a large message goes on into a file as it is read, and is sent from there (lib/data.ts)
   const scratch = (): string => scratchDir(spoolLayout(config.spoolDirectory), { space: config.checkSpoolSpace, inodes: config.checkSpoolInodes });
   const { envelope, data } = acceptInput(await readStdin(io, scratch), inv, a, io.user, tracer, scratch);
@@ -134,20 +135,22 @@ async function newaliases(config: Config, io: Io): Promise<number> {
  * submit() becomes the reply to its final dot. Exit 0 unless the input ended
  * inside a transaction (75: that message was not accepted).
  */
-async function smtpOnStdio(ctx: SubmitContext, alias: (e: Envelope) => Envelope): Promise<number> {
+async function smtpOnStdio(ctx: SubmitContext, a: Acceptor): Promise<number> {
   const { inv, config, io, tracer, fqdn } = ctx;
   const qualifyDomain = config.qualifyDomain ?? fqdn;
-  const [{ runSmtpSession }, { prepareSmtpMessage }, { finishMessage }] = await Promise.all([
+  const [{ runSmtpSession }, { prepareSmtpMessage }, { finishMessage }, { withPolicy }] = await Promise.all([
     import('./submit/bs-stream.js'),
     import('./submit/bs-message.js'),
     import('./submit/finish.js'),
+    import('./submit/accept.js'),
   ]);
   const { randomBytes } = await import('./submit/random.js');
   const outcome = await runSmtpSession({ hostname: fqdn, qualifyDomain, input: io.stdin, write: io.stdout, stderr: io.stderr }, async (m, stderr) => {
     const prepared = prepareSmtpMessage(m.data, m.envelope, inv, { qualifyDomain, user: io.user });
-    const { envelope, data, notes } = finishMessage(prepared, inv, { qualifyDomain, fqdn, now: new Date(), random: randomBytes(8) });
+    // MAIL FROM of an untrusted user is as -f: the sender policy decides (lib/submit/sender-policy.ts)
+    const { envelope, data, notes } = withPolicy(prepared, a.policy, (p) => finishMessage(p, inv, { qualifyDomain, fqdn, now: new Date(), random: randomBytes(8) }));
     for (const text of notes) tracer({ type: 'note', text });
-    return submit({ ...ctx, io: { ...io, stderr } }, alias(envelope), data);
+    return submit({ ...ctx, io: { ...io, stderr } }, a.alias(envelope), data);
   });
   if (outcome.incomplete) io.stderr('send-smarthost: -bs: input ended inside a transaction; that message was not accepted\n');
   return outcome.incomplete ? EX.TEMPFAIL : EX.OK;

@@ -134,3 +134,23 @@ t.test('garbage, a directory or a hard link as a drop file: moved aside once, lo
   t.equal((e.mainlog().match(/refused/g) ?? []).length, 4, 'logged once each');
   t.equal(readFileSync('/etc/passwd', 'utf8').length > 0, true);
 });
+
+t.test('an untrusted user\'s -f: the envelope sender is kept, and Sender: names the real user (point 9)', { skip: canSwitchUser }, async (t) => {
+  const e = await setup(t, dns);
+  const forged = 'From: The Boss <boss@example.test>\nSender: boss@example.test\nTo: admin@example.test\nSubject: pay this\n\nnow\n';
+  const r = await run(['-C', e.conf, '-odi', '-f', 'boss@example.test', 'admin@example.test'], { input: forged, as: 'nobody' });
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stderr, '', 'a successful submission prints nothing (point 8)');
+  const m = e.smtp.messages[0]!;
+  t.equal(m.from, 'boss@example.test', 'untrusted_set_sender = * (the default): the envelope sender is kept');
+  const head = m.data.toString().split('\r\n\r\n')[0]!;
+  t.match(head, /^Sender: nobody@example\.test$/m, 'Sender: names the real user (local_from_check)');
+  t.equal(head.match(/^Sender:/gim)?.length, 1, "the user's own Sender: is removed");
+  const root = await run(['-C', e.conf, '-odi', '-f', 'boss@example.test', 'admin@example.test'], { input: forged });
+  t.equal(root.code, 0, root.stderr);
+  t.notMatch(e.smtp.messages[1]!.data.toString().split('\r\n\r\n')[0]!, /^Sender: (?!boss)/m, 'root is trusted: as given');
+  const strict = await setup(t, dns, {}, ['untrusted_set_sender =']);
+  const s = await run(['-C', strict.conf, '-odi', '-f', 'boss@example.test', 'admin@example.test'], { input: forged, as: 'nobody' });
+  t.equal(s.code, 0, s.stderr);
+  t.equal(strict.smtp.messages[0]!.from, 'nobody@example.test', "with Exim's own default (empty): the login's address");
+});

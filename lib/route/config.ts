@@ -74,6 +74,10 @@ export function defaultConfig(file = '(defaults)'): Config {
     deliveryMode: 'b',
     checkSpoolSpace: 10 * 1024 * 1024,
     checkSpoolInodes: 100,
+    trustedUsers: [],
+    untrustedSetSender: ['*'],
+    localFromCheck: true,
+    localSenderRetain: false,
   };
 }
 
@@ -84,6 +88,8 @@ function size(v: string, name: string): number {
   return Number(m[1]) * ({ '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 } as const)[m[2]!.toUpperCase() as '' | 'K' | 'M' | 'G'];
 }
 
+/** A colon-separated list (Exim's list syntax, without a changed separator), empty items dropped. */
+const colonList = (v: string): string[] => v.split(':').map((x) => x.trim()).filter((x) => x !== '');
 
 type OptionSpec =
   | { type: 'value'; emptyOk?: boolean; raw?: boolean; set: (c: Config, v: string, name: string) => void }
@@ -180,6 +186,35 @@ const OPTIONS: Record<string, OptionSpec> = {
       c.checkSpoolInodes = Number(v);
     },
   },
+  trusted_users: {
+    type: 'value',
+    emptyOk: true,
+    set: (c, v) => {
+      const users = colonList(v);
+      const bad = users.find((u) => !/^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/.test(u));
+      if (bad !== undefined) throw configError(`bad user name ${q(bad)} in trusted_users`);
+      c.trustedUsers = users;
+    },
+  },
+  untrusted_set_sender: {
+    type: 'value',
+    emptyOk: true,
+    set: (c, v) => {
+      const items = colonList(v);
+      for (const item of items) {
+        if (item.startsWith('^')) {
+          try {
+            new RegExp(item, 'i');
+          } catch {
+            throw configError(`bad regular expression ${q(item)} in untrusted_set_sender`);
+          }
+        }
+      }
+      c.untrustedSetSender = items;
+    },
+  },
+  local_from_check: { type: 'bool', set: (c, on) => void (c.localFromCheck = on) },
+  local_sender_retain: { type: 'bool', set: (c, on) => void (c.localSenderRetain = on) },
   delivery_mode: {
     type: 'value',
     set: (c, v) => {
@@ -305,6 +340,10 @@ export function parseConfig(text: string, file: string): Config {
     }
   }
   checkSecurityOptions(cfg, (name) => seen.get(name), file);
+  // as Exim: a Sender: kept from an untrusted user must not be checked against From: at the same time
+  if (cfg.localSenderRetain && cfg.localFromCheck) {
+    throw configError(`${file}:${seen.get('local_sender_retain')}: local_sender_retain needs local_from_check = false (as in Exim)`);
+  }
   return cfg;
 }
 

@@ -49,6 +49,8 @@ t.test('defaults', async (t) => {
       'helo_data',
       'hosts_auth_cleartext',
       'hosts_require_tls',
+      'local_from_check',
+      'local_sender_retain',
       'log_file_path',
       'port',
       'protocol',
@@ -65,6 +67,8 @@ t.test('defaults', async (t) => {
       'tls_require_ciphers',
       'tls_verify_cert_hostnames',
       'tls_verify_certificates',
+      'trusted_users',
+      'untrusted_set_sender',
     ],
     'the documented option names',
   );
@@ -297,3 +301,15 @@ t.test('check_spool_space, check_spool_inodes: Exim\'s names, sizes and defaults
   t.throws(() => parseConfig('check_spool_inodes = lots\n', 'f'), /f:1: bad check_spool_inodes "lots"/);
 });
 
+t.test('trusted_users, untrusted_set_sender, local_from_check, local_sender_retain (issue 9, point 9)', async (t) => {
+  const d = parseConfig('', 'f');
+  t.same([d.trustedUsers, d.untrustedSetSender, d.localFromCheck, d.localSenderRetain], [[], ['*'], true, false]);
+  const c = parseConfig('trusted_users = www-data : backup\nuntrusted_set_sender = ^\\w+-bounces@example\\.com$ : *@example.org\nno_local_from_check\nlocal_sender_retain\n', 'f');
+  t.same(c.trustedUsers, ['www-data', 'backup']);
+  t.same(c.untrustedSetSender, ['^\\w+-bounces@example\\.com$', '*@example.org']);
+  t.same([c.localFromCheck, c.localSenderRetain], [false, true]);
+  t.same(parseConfig('untrusted_set_sender =\n', 'f').untrustedSetSender, [], 'empty: no untrusted user sets a sender (Exim\'s default)');
+  t.throws(() => parseConfig('local_sender_retain = true\n', 'f'), /f:1: local_sender_retain needs local_from_check = false/);
+  t.throws(() => parseConfig('trusted_users = ro ot\n', 'f'), /bad user name "ro ot" in trusted_users/);
+  t.throws(() => parseConfig('untrusted_set_sender = ^(\n', 'f'), /bad regular expression "\^\(" in untrusted_set_sender/);
+});
