@@ -16,7 +16,7 @@ import { parseArgs } from './submit/cli.js';
 import { invocationConfig } from './route/config.js';
 import { deliveryMode } from './submit/mode.js';
 import { queueCommandOf } from './queue/command-of.js';
-import { armCrashPoint } from './store/crash.js';
+import { armCrashPoint, armNoSpace } from './store/crash.js';
 import { localFqdn } from './submit/hostname.js';
 import { acceptInput, acceptor, discard } from './submit/accept.js';
 import { readInput } from './submit/stdin.js';
@@ -39,6 +39,7 @@ export async function fastMain(argv: string[], io: Io, full: () => FullMain): Pr
     // -v/-d (a trace), -bs, -bp, -q, -M, --help, newaliases…: the full program
     if (inv.help || inv.mode !== 'm' || inv.verbose || inv.debug || queueCommandOf(inv) !== undefined || io.stdinFd === undefined) return await full()(argv, io, { inv });
     armCrashPoint(io.env.SEND_SMARTHOST_TEST_CRASH); // test-only (lib/store/crash.ts)
+    armNoSpace(io.env.SEND_SMARTHOST_TEST_ENOSPC);
     const config = await invocationConfig(inv.configFile ?? io.env.SEND_SMARTHOST_CONFIG);
     const mode = deliveryMode(inv, config, io.self !== undefined);
     if (mode === 'i' || !config.route) return await full()(argv, io, { inv, config });

@@ -14,7 +14,7 @@ import { noTrace, type TraceEvent, type Tracer } from './report/trace.js';
 import { parseArgs, usage } from './submit/cli.js';
 import { invocationConfig } from './route/config.js';
 import { localFqdn } from './submit/hostname.js';
-import { armCrashPoint } from './store/crash.js';
+import { armCrashPoint, armNoSpace } from './store/crash.js';
 import { queueCommandOf } from './queue/command-of.js';
 import { clockOf } from './queue/clock.js';
 import type { Config, Envelope, Invocation, Outcome } from './types.js';
@@ -72,6 +72,7 @@ async function run(argv: string[], io: Io, pre?: Prepared): Promise<number> {
     return EX.OK;
   }
   armCrashPoint(io.env.SEND_SMARTHOST_TEST_CRASH); // test-only (lib/store/crash.ts)
+  armNoSpace(io.env.SEND_SMARTHOST_TEST_ENOSPC);
 
   const config = pre?.config ?? (await invocationConfig(inv.configFile ?? io.env.SEND_SMARTHOST_CONFIG));
   if (inv.mode === 'i') return newaliases(config, io);

@@ -10,6 +10,7 @@ import type { MessageData } from '../data.js';
 import { attemptDelivery } from './attempt.js';
 import { inputPlace, settle } from './lifecycle.js';
 import { lockMessage } from '../store/lock.js';
+import { crashPoint } from '../store/crash.js';
 import { Refused } from '../store/open.js';
 import { asideText, moveAside } from '../store/quarantine.js';
 import { readData, readHeader } from '../store/spool.js';
@@ -66,6 +67,7 @@ export async function processMessage(id: string, deps: QueueDeps, opts: ProcessO
       setAside(id, err, deps);
       return { status: 'corrupt' };
     }
+    crashPoint('claimed');
     const res = await attemptDelivery(h, data, deps, opts.forced);
     const s = await settle(res, data, inputPlace(deps, id), deps);
     return { status: s.state === 'deferred' || s.state === 'frozen' ? s.state : 'completed', bounces: s.bounces };

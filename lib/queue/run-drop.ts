@@ -21,6 +21,7 @@ import { attemptDelivery } from './attempt.js';
 import { dropHeader, queueDrop, queuedAlready, withDrop, type DropRefusal, type Planted, type ReadDrop } from '../store/drop.js';
 import { asideText } from '../store/quarantine.js';
 import { lockMessage } from '../store/lock.js';
+import { crashPoint } from '../store/crash.js';
 import { ownedDropPlace, settle, writeError } from './lifecycle.js';
 import type { ProcessOptions, ProcessResult } from './process.js';
 import type { QueueDeps } from './deps.js';
@@ -61,6 +62,7 @@ async function processRead(name: string, drop: ReadDrop, deps: QueueDeps, opts: 
   const l = deps.spool;
   const dropDeps = { now: deps.now(), userName: deps.userName, newId: deps.newId };
   const h = dropHeader(name, drop, dropDeps);
+  crashPoint('claimed');
   // never attempted by anyone (its submitter only wrote it): it arrives now, as far as the log knows
   if (h.attempts === 0 && !deps.arrivals?.has(name)) deps.log.arrival(h);
   const notDue = !opts.forced && h.nextAttempt !== undefined && h.nextAttempt > deps.now();

@@ -9,9 +9,9 @@
  * expire, and forced deliveries (-qf, -M) ignore them. The decisions are
  * pure; loadHints/saveHints are the thin I/O.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
+import { readChecked } from './open.js';
 import type { Attempt } from '../types.js';
 
 /** Reason given when the hints hold every host back (Exim's words). */
@@ -99,7 +99,10 @@ const hintsPath = (dbDir: string): string => join(dbDir, 'retry-hints.json');
 /** Read the hints; a missing, unreadable or damaged file is no hints. */
 export function loadHints(dbDir: string): Hints {
   try {
-    const v = JSON.parse(readFileSync(hintsPath(dbDir), 'utf8')) as unknown;
+    // under the store's rule (open.ts): a FIFO or a link there must neither block nor mislead a run
+    const r = readChecked(hintsPath(dbDir), { owner: process.geteuid?.() ?? 0 });
+    if (!r) return {};
+    const v = JSON.parse(r.buf.toString('utf8')) as unknown;
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return {};
     const out: Hints = {};
     for (const [k, h] of Object.entries(v as Record<string, Partial<HostHint>>)) {

@@ -13,6 +13,7 @@
 import { closeSync, constants, fstatSync, openSync, readdirSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMessageId } from './ids.js';
+import { noSpace } from './crash.js';
 import { readChecked, type Expect } from './open.js';
 import type { SpoolLayout } from './spool.js';
 
@@ -32,6 +33,7 @@ export function appendJournal(l: SpoolLayout, id: string, event: object): boolea
   if (!isMessageId(id)) return false;
   let fd: number;
   try {
+    noSpace('journal');
     fd = openSync(journalPath(l, id), FLAGS, 0o600);
   } catch {
     return false;

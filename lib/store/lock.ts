@@ -22,8 +22,9 @@
  * ≈ 9 µs on this machine's ext4, about 1 % of a queue run's time per
  * message; it needs no template, no temporary name and no open(2) at all.
  */
-import { lstatSync, readFileSync, readlinkSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
+import { lstatSync, readFileSync, readlinkSync, renameSync, rmdirSync, symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { noSpace } from './crash.js';
 
 /** The start time of a process, or undefined when unknown (no /proc, or no such process). */
 export function processStartTime(pid: number): string | undefined {
@@ -127,6 +128,7 @@ export function tryLock(path: string, deps: LockDeps): LockAttempt {
   const text = lockText(deps);
   for (let round = 0; round < 3; round++) {
     try {
+      noSpace('lock');
       symlinkSync(text, path);
       return { lock: { path, release: () => unlinkSafe(path) } };
     } catch (err) {
@@ -163,19 +165,29 @@ export function tryLock(path: string, deps: LockDeps): LockAttempt {
 }
 
 /**
- * Lock message `id` in `inputDir`; undefined when a live process holds it
- * (or the name is taken by something that is not a lock: in input/, which
- * only the spool owner writes, that can only be a lock file of an older
- * version, taken over as stale).
+ * Lock message `id` in `inputDir`; undefined when a live process holds it.
+ * A name there that is not a lock (a lock file of an older version, or
+ * anything else: input/ is written by the spool owner only) is removed,
+ * never opened, and the lock taken.
  */
 export function lockMessage(inputDir: string, id: string, deps: LockDeps = realLockDeps()): Lock | undefined {
   const path = join(inputDir, `${id}-L`);
   let r = tryLock(path, deps);
-  if ('held' in r && r.seen?.kind === 'foreign' && r.seen.what === 'file') {
-    unlinkSafe(path);
+  if ('held' in r && r.seen?.kind === 'foreign') {
+    // not a lock (a lock file of an older version, or anything else under that name): only the spool owner writes here
+    if (r.seen.what === 'directory') rmdirSafe(path);
+    else unlinkSafe(path);
     r = tryLock(path, deps);
   }
   return 'lock' in r ? r.lock : undefined;
+}
+
+function rmdirSafe(p: string): void {
+  try {
+    rmdirSync(p);
+  } catch {
+    /* not empty, or gone: the message waits (and the name is reported as held) */
+  }
 }
 
 export function unlinkSafe(p: string): void {

@@ -23,6 +23,7 @@ import { accessSync, chmodSync, chownSync, closeSync, constants, lstatSync, mkdi
 import { basename, join } from 'node:path';
 import { SmarthostError } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
+import { crashPoint } from './crash.js';
 import { dataCrc } from './crc.js';
 import { parseHeader, serializeHeader, type SpoolHeader } from './header.js';
 import { openChecked, readChecked, readHead, Refused } from './open.js';
@@ -257,6 +258,7 @@ const unlinkIfThere = (p: string): boolean => {
  */
 export function removeMessage(l: SpoolLayout, id: string, later?: Later): boolean {
   const had = removeSpoolFile(l, headerPath(l, id), later);
+  crashPoint('removed-H');
   removeSpoolFile(l, dataPath(l, id), later);
   return had;
 }
