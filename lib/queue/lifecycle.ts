@@ -133,19 +133,22 @@ export async function settle(res: AttemptResult, data: MessageData, place: Place
 /** The error code of a failed write, or its message (for a log note). */
 export const writeError = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
 
+/** Run a removal; a failure (rare: removing needs no space) is noted, and the next run delivers the message again. */
+function removing(deps: QueueDeps, id: string, what: string, remove: () => unknown): void {
+  try {
+    remove();
+  } catch (err) {
+    deps.log.note(id, `cannot remove ${what} (${writeError(err)}): delivered again by the next run`);
+  }
+}
+
 /** A message in input/ (queue runs, -M, bounces): its -H rewritten when kept, -H then -D removed when done. */
 export function inputPlace(deps: QueueDeps, id: string): Place {
   return {
     id,
     canFreeze: true,
     spooled: true,
-    remove: () => {
-      try {
-        removeMessage(deps.spool, id, deps.later);
-      } catch (err) {
-        deps.log.note(id, `cannot remove it from the spool (${writeError(err)}): delivered again by the next run`);
-      }
-    },
+    remove: () => removing(deps, id, 'it from the spool', () => removeMessage(deps.spool, id, deps.later)),
     keep: (h) => {
       try {
         writeHeader(deps.spool, { ...h, id });
@@ -168,13 +171,7 @@ export function ownedDropPlace(deps: QueueDeps, name: string, drop: ReadDrop): P
     id: name,
     canFreeze: true,
     spooled: true,
-    remove: () => {
-      try {
-        removeSpoolFile(l, join(l.incoming, name), deps.later);
-      } catch (err) {
-        deps.log.note(name, `cannot remove the drop file (${writeError(err)}): delivered again by the next run`);
-      }
-    },
+    remove: () => removing(deps, name, 'the drop file', () => removeSpoolFile(l, join(l.incoming, name), deps.later)),
     keep: (h) => {
       const lock = lockMessage(l.input, name, deps.lock);
       if (!lock) return { notKept: 'locked in input/' };
@@ -202,13 +199,7 @@ export function ownDropPlace(deps: QueueDeps, name: string, data: MessageData): 
     id: name,
     canFreeze: false,
     spooled: true,
-    remove: () => {
-      try {
-        unlinkSync(join(l.incoming, name));
-      } catch (err) {
-        deps.log.note(name, `cannot remove the drop file (${writeError(err)}): delivered again by the next run`);
-      }
-    },
+    remove: () => removing(deps, name, 'the drop file', () => unlinkSync(join(l.incoming, name))),
     keep: (h) => {
       try {
         writeDrop(l, { ...h, id: name }, data, { replace: true });
