@@ -115,8 +115,22 @@ export function spoolAccess(l: SpoolLayout): SpoolAccess {
 const dataPath = (l: SpoolLayout, id: string): string => join(l.input, `${id}-D`);
 const headerPath = (l: SpoolLayout, id: string): string => join(l.input, `${id}-H`);
 
-/** The uid that owns what the spool owner writes in input/ (this process's, when it may write there). */
-export const spoolOwner = (): number => process.geteuid?.() ?? 0;
+/**
+ * Who may own a file in input/: root, this process's user, or the owner of
+ * input/ itself (a spool made for a dedicated user with --init-spool); no
+ * one else can create a file in that 0700 directory, so anything else was
+ * put there by hand and is refused.
+ */
+export function spoolOwner(l: SpoolLayout): (uid: number) => boolean {
+  let dirOwner = -1;
+  try {
+    dirOwner = lstatSync(l.input).uid;
+  } catch {
+    /* no input/: nothing to read anyway */
+  }
+  const me = process.geteuid?.() ?? 0;
+  return (uid) => uid === 0 || uid === me || uid === dirOwner;
+}
 
 /**
  * Record the data's size and CRC-32 in `header` (every envelope the store
@@ -157,7 +171,7 @@ export function writeHeader(l: SpoolLayout, header: SpoolHeader): void {
 export function readHeader(l: SpoolLayout, id: string): SpoolHeader | undefined {
   if (!isMessageId(id)) return undefined;
   const path = headerPath(l, id);
-  const r = readChecked(path, { owner: spoolOwner() });
+  const r = readChecked(path, { owner: spoolOwner(l) });
   if (!r) return undefined;
   let h: SpoolHeader;
   try {
@@ -192,7 +206,7 @@ export function dataMismatch(h: SpoolHeader, data: MessageData): string | undefi
  */
 export function readData(l: SpoolLayout, h: SpoolHeader): MessageData {
   const path = dataPath(l, h.id);
-  const o = openChecked(path, { owner: spoolOwner() });
+  const o = openChecked(path, { owner: spoolOwner(l) });
   if (!o) throw new Refused(path, 'damaged', 'no data file');
   let data: MessageData;
   try {
