@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startDns } from '../fixtures/peers/fake-dns.js';
 import { startSmtp, type FixtureCert } from '../fixtures/peers/fake-smtp.js';
+import { demoConfig } from './config.js';
 
 const root = resolve(__dirname, '..');
 const bold = (s: string) => (process.stdout.isTTY && !process.env.NO_COLOR ? `\u001b[1m${s}\u001b[22m` : s);
@@ -32,22 +33,7 @@ function run(args: string[], input: Buffer): Promise<{ code: number | null; stde
 async function act(title: string, cert: FixtureCert, dnsPort: number, dir: string): Promise<number | null> {
   const smtp = await startSmtp({ host: '127.0.0.6', cert });
   const conf = join(dir, `${cert}.conf`);
-  writeFileSync(
-    conf,
-    [
-      '# written by the demo; see man/send-smarthost.conf.5',
-      'route_data = mail.dev.example.test bydns ipv4_only',
-      `port = ${smtp.port}`,
-      `dns_servers = 127.0.0.1:${dnsPort}`,
-      `tls_verify_certificates = ${join(root, 'fixtures/ca/ca.pem')}`,
-      'helo_data = juno.example.test',
-      'qualify_domain = example.test',
-      `log_file_path = ${join(dir, 'mainlog')}`,
-      '# the refused case exits 75 (the caller keeps the message) instead of spooling',
-      'queue_deferred = false',
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(conf, demoConfig({ dir, root, smtpPort: smtp.port, dnsPort }).join('\n'));
   const message = readFileSync(join(root, 'fixtures/messages/cron.eml'));
   const args = ['-d', '-C', conf, '-FCronDaemon', '-i', '-B8BITMIME', '-oem', 'root'];
   console.log(bold(`\n== ${title}`));

@@ -15,11 +15,12 @@ export const EX = {
   CANTCREAT: 73,
   IOERR: 74,
   TEMPFAIL: 75,
+  NOPERM: 77,
   CONFIG: 78,
 } as const;
 
 /** What went wrong, broadly; decides the exit code. */
-export type ErrorKind = 'usage' | 'data' | 'perm' | 'temp' | 'config' | 'io' | 'software';
+export type ErrorKind = 'usage' | 'data' | 'perm' | 'temp' | 'config' | 'io' | 'noperm' | 'software';
 
 /** The closed list of error codes. */
 export const CODES = [
@@ -41,6 +42,7 @@ export const CODES = [
   'E_PROTOCOL', // the server broke the protocol
   'E_TIMEOUT', // a command timed out
   'E_IO', // local I/O
+  'E_NOPERM', // this user may not do that (run the queue, remove another's message): sysexits EX_NOPERM
   'E_EXTENSION', // the server lacks what the message needs (SIZE limit, 8BITMIME, SMTPUTF8): try another host, else fail
   'E_AUTH', // SMTP authentication failed or could not be attempted safely
   'E_INTERNAL', // a bug
@@ -86,6 +88,8 @@ export function exitCodeFor(kind: ErrorKind): number {
       return EX.CONFIG;
     case 'io':
       return EX.IOERR;
+    case 'noperm':
+      return EX.NOPERM;
     case 'software':
       return EX.SOFTWARE;
   }

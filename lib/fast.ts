@@ -16,17 +16,15 @@ import { operatorCommand, parseArgs } from './submit/cli.js';
 import { invocationConfig } from './route/config.js';
 import { deliveryMode } from './submit/mode.js';
 import { queueCommandOf } from './queue/command-of.js';
-import { armCrashPoint } from './queue/crash.js';
+import { armCrashPoint, armNoSpace } from './store/crash.js';
 import { localFqdn } from './submit/hostname.js';
 import { acceptInput, acceptor, discard } from './submit/accept.js';
 import { readInput } from './submit/stdin.js';
 import { noTrace } from './report/trace.js';
-import { newHeader } from './queue/header.js';
-import { IdAllocator } from './queue/ids.js';
-import { scratchDir, spoolLayout } from './queue/spool.js';
+import { newHeader } from './store/header.js';
+import { IdAllocator } from './store/ids.js';
+import { scratchDir, spoolLayout } from './store/spool.js';
 import { spoolSubmission } from './queue/spool-submit.js';
-import { queueLog } from './queue/mainlog.js';
-import { openMainLog } from './report/log-sink.js';
 import { clockOf } from './queue/clock.js';
 import { startDropDeliverer } from './queue/detach.js';
 import type { Io, Prepared } from './main.js';
@@ -48,16 +46,17 @@ export async function fastMain(argv: string[], io: Io, full: () => FullMain, ops
     const inv = parseArgs(argv, io.invokedAs);
     // -v/-d (a trace), -bs, -bp, -q, -M, newaliases…: the full program
     if (inv.mode !== 'm' || inv.verbose || inv.debug || queueCommandOf(inv) !== undefined || io.stdinFd === undefined) return await full()(argv, io, { inv });
-    armCrashPoint(io.env.SEND_SMARTHOST_TEST_CRASH); // test-only (lib/queue/crash.ts)
+    armCrashPoint(io.env.SEND_SMARTHOST_TEST_CRASH); // test-only (lib/store/crash.ts)
+    armNoSpace(io.env.SEND_SMARTHOST_TEST_ENOSPC);
     const config = await invocationConfig(inv.configFile ?? io.env.SEND_SMARTHOST_CONFIG, inv.configOverrides);
     const mode = deliveryMode(inv, config, io.self !== undefined);
     if (mode === 'i' || !config.route) return await full()(argv, io, { inv, config });
 
     const fqdn = localFqdn();
-    const a = await acceptor(config, fqdn, noTrace, (w) => io.stderr(`send-smarthost: warning: ${w}\n`));
+    const a = await acceptor(config, fqdn, noTrace, (w) => io.stderr(`send-smarthost: warning: ${w}\n`), io.user);
     const spool = spoolLayout(config.spoolDirectory);
     // where a large message is kept while it is prepared (decided only for one)
-    const scratch = (): string => scratchDir(spool);
+    const scratch = (): string => scratchDir(spool, { space: config.checkSpoolSpace, inodes: config.checkSpoolInodes });
     const raw = await readInput(io.stdinFd, async () => (await import('./submit/message.js')).readAll(io.stdin), { spillDir: scratch });
     const { envelope, data } = acceptInput(raw, inv, a, io.user, noTrace, scratch);
 
@@ -65,11 +64,6 @@ export async function fastMain(argv: string[], io: Io, full: () => FullMain, ops
     const ids = new IdAllocator(process.pid, now);
     const h = newHeader(ids.next(), envelope.sender, envelope.recipients, dataSize(data), now(), { uid: process.getuid?.() ?? -1, user: io.user });
     if (envelope.dsn) h.dsn = envelope.dsn;
-    const log = queueLog(
-      openMainLog(config.logFilePath, (line) => io.stderr(`${line}\n`)),
-      now,
-      io.user,
-    );
     const self = io.self;
     const code = await spoolSubmission(h, data, mode, false, {
       spool,
@@ -77,7 +71,7 @@ export async function fastMain(argv: string[], io: Io, full: () => FullMain, ops
       ...(self ? { startDeliverer: (id: string) => startDropDeliverer(self, inv.configFile ?? io.env.SEND_SMARTHOST_CONFIG, id, io.env, io.stderr) } : {}),
       say: (line) => io.stderr(`send-smarthost: ${line}\n`),
       trace: () => {},
-      arrived: (spooled) => log.arrival(spooled),
+      reserve: { space: config.checkSpoolSpace, inodes: config.checkSpoolInodes },
     });
     if (code !== undefined) {
       discard(data); // a large message's temporary file, now copied into the spool

@@ -14,7 +14,7 @@ import { noTrace, type TraceEvent, type Tracer } from './report/trace.js';
 import { parseArgs } from './submit/cli.js';
 import { invocationConfig, noRouteError } from './route/config.js';
 import { localFqdn } from './submit/hostname.js';
-import { armCrashPoint } from './queue/crash.js';
+import { armCrashPoint, armNoSpace } from './store/crash.js';
 import { queueCommandOf } from './queue/command-of.js';
 import { clockOf } from './queue/clock.js';
 import type { Config, Envelope, HostSpec, Invocation, Outcome } from './types.js';
@@ -23,6 +23,7 @@ import { deliveryMode } from './submit/mode.js';
 import type { AuthLookup } from './route/secrets.js';
 import type { QueueDeps } from './queue/deps.js';
 import type { SessionPool } from './deliver/pool.js';
+import type { Acceptor } from './submit/accept.js';
 import type { RouteCache } from './route/cache.js';
 import type { RouteResolution } from './route/resolve.js';
 
@@ -67,7 +68,8 @@ export async function main(argv: string[], io: Io, pre?: Prepared): Promise<numb
 
 async function run(argv: string[], io: Io, pre?: Prepared): Promise<number> {
   const inv = pre?.inv ?? parseArgs(argv, io.invokedAs);
-  armCrashPoint(io.env.SEND_SMARTHOST_TEST_CRASH); // test-only (lib/queue/crash.ts)
+  armCrashPoint(io.env.SEND_SMARTHOST_TEST_CRASH); // test-only (lib/store/crash.ts)
+  armNoSpace(io.env.SEND_SMARTHOST_TEST_ENOSPC);
 
   const config = pre?.config ?? (await invocationConfig(inv.configFile ?? io.env.SEND_SMARTHOST_CONFIG, inv.configOverrides));
   if (inv.mode === 'i') return newaliases(config, io);
@@ -90,7 +92,7 @@ async function run(argv: string[], io: Io, pre?: Prepared): Promise<number> {
   const [{ acceptor, acceptInput, discard }, { readStdin }, { scratchDir, spoolLayout }] = await Promise.all([
     import('./submit/accept.js'),
     import('./submit/stdin.js'),
-    import('./queue/spool.js'),
+    import('./store/spool.js'),
   ]);
   if (pre?.accepted) {
     // a message the fast path (lib/fast.ts) accepted and could not spool: deliver it now, without trying the spool again
@@ -100,10 +102,10 @@ async function run(argv: string[], io: Io, pre?: Prepared): Promise<number> {
       discard(pre.accepted.data);
     }
   }
-  const a = await acceptor(config, fqdn, tracer, (w) => io.stderr(`send-smarthost: warning: ${w}\n`));
-  if (inv.mode === 's') return smtpOnStdio(ctx, a.alias);
+  const a = await acceptor(config, fqdn, tracer, (w) => io.stderr(`send-smarthost: warning: ${w}\n`), io.user);
+  if (inv.mode === 's') return smtpOnStdio(ctx, a);
   // a large message goes on into a file as it is read, and is sent from there (lib/data.ts)
-  const scratch = (): string => scratchDir(spoolLayout(config.spoolDirectory));
+  const scratch = (): string => scratchDir(spoolLayout(config.spoolDirectory), { space: config.checkSpoolSpace, inodes: config.checkSpoolInodes });
   const { envelope, data } = acceptInput(await readStdin(io, scratch), inv, a, io.user, tracer, scratch);
   try {
     return await submit(ctx, envelope, data);
@@ -214,20 +216,22 @@ async function testAddresses(inv: Invocation, config: Config, io: Io): Promise<n
  * submit() becomes the reply to its final dot. Exit 0 unless the input ended
  * inside a transaction (75: that message was not accepted).
  */
-async function smtpOnStdio(ctx: SubmitContext, alias: (e: Envelope) => Envelope): Promise<number> {
+async function smtpOnStdio(ctx: SubmitContext, a: Acceptor): Promise<number> {
   const { inv, config, io, tracer, fqdn } = ctx;
   const qualifyDomain = config.qualifyDomain ?? fqdn;
-  const [{ runSmtpSession }, { prepareSmtpMessage }, { finishMessage }] = await Promise.all([
+  const [{ runSmtpSession }, { prepareSmtpMessage }, { finishMessage }, { withPolicy }] = await Promise.all([
     import('./submit/bs-stream.js'),
     import('./submit/bs-message.js'),
     import('./submit/finish.js'),
+    import('./submit/accept.js'),
   ]);
   const { randomBytes } = await import('./submit/random.js');
   const outcome = await runSmtpSession({ hostname: fqdn, qualifyDomain, input: io.stdin, write: io.stdout, stderr: io.stderr }, async (m, stderr) => {
     const prepared = prepareSmtpMessage(m.data, m.envelope, inv, { qualifyDomain, user: io.user });
-    const { envelope, data, notes } = finishMessage(prepared, inv, { qualifyDomain, fqdn, now: new Date(), random: randomBytes(8) });
+    // MAIL FROM of an untrusted user is as -f: the sender policy decides (lib/submit/sender-policy.ts)
+    const { envelope, data, notes } = withPolicy(prepared, a.policy, (p) => finishMessage(p, inv, { qualifyDomain, fqdn, now: new Date(), random: randomBytes(8) }));
     for (const text of notes) tracer({ type: 'note', text });
-    return submit({ ...ctx, io: { ...io, stderr } }, alias(envelope), data);
+    return submit({ ...ctx, io: { ...io, stderr } }, a.alias(envelope), data);
   });
   if (outcome.incomplete) io.stderr('send-smarthost: -bs: input ended inside a transaction; that message was not accepted\n');
   return outcome.incomplete ? EX.TEMPFAIL : EX.OK;

@@ -82,12 +82,24 @@ export interface Config {
   retryRules: RetryRule[];
   /** log_file_path: the main log (Exim's mainlog format). */
   logFilePath: string;
-  /** spool_directory: where queued messages wait (lib/queue/spool.ts). */
+  /** spool_directory: where queued messages wait (lib/store/spool.ts). */
   spoolDirectory: string;
   /** queue_deferred: spool a message that could not be delivered now (default true); false exits 75 instead. */
   queueDeferred: boolean;
   /** delivery_mode: background (default; spool, then a detached deliverer), interactive (deliver before exiting), queue (spool only). */
   deliveryMode: DeliveryMode;
+  /** check_spool_space (bytes, default 10M) and check_spool_inodes (default 100): below these, a submission is not spooled (Exim's names; lib/store/space.ts). 0: no check. */
+  checkSpoolSpace: number;
+  checkSpoolInodes: number;
+  // -- who may set the sender (issue 9, point 9; lib/submit/sender-policy.ts), Exim's options and semantics --
+  /** trusted_users: login names whose -f and Sender: are taken as given (root always is). */
+  trustedUsers: string[];
+  /** untrusted_set_sender: the envelope senders other users may set with -f (`*`: any; default `*`, as Debian's Exim). */
+  untrustedSetSender: string[];
+  /** local_from_check: add `Sender: <login>@<qualify_domain>` to an untrusted user's message whose From: is not theirs (default true). */
+  localFromCheck: boolean;
+  /** local_sender_retain: keep a Sender: header an untrusted user wrote (default false: it is removed). */
+  localSenderRetain: boolean;
   // -- authentication, TLS client options, total deadline (issue 4; lib/route/config-security.ts) --
   /** auth_username: the global user name (hosts without an auth_credentials_file entry). */
   authUsername?: string;

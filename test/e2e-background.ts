@@ -6,6 +6,7 @@
  * who cannot write input/ is delivered from its drop file.
  */
 import t from 'tap';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDns, type FakeDns } from '../fixtures/peers/fake-dns.js';
@@ -108,14 +109,47 @@ t.test('background without a usable spool delivers at once instead', async (t) =
   t.match(sub.stderr, /delivering now instead \(-odi\)/);
 });
 
-t.test('an unprivileged submitter: delivered from its drop file, the drop removed', { skip: canSwitchUser }, async (t) => {
+t.test('an unprivileged submitter: delivered from its drop file, the drop removed; its log lines reach the main log by the next root run', { skip: canSwitchUser }, async (t) => {
   const e = await setup(t, dns, {}, BACKGROUND);
   const sub = await run(['-C', e.conf, 'admin@example.test'], { input: message('nobody-bg'), as: 'nobody' });
   t.equal(sub.code, 0, sub.stderr);
+  t.equal(sub.stderr, '', 'a successful submission prints nothing (point 8)');
   t.ok(await until(() => e.smtp.messages.length === 1), 'delivered by nobody\'s own background child');
   t.match(e.smtp.messages[0]!.data.toString(), /Subject: job nobody-bg/);
-  t.ok(await until(() => incoming(e).length === 0), 'drop file and claim removed');
+  t.ok(await until(() => incoming(e).length === 1 && incoming(e)[0]!.endsWith('-J')), 'drop file and claim removed; its journal waits');
   t.same(e.input(), [], 'never in input/ (nobody cannot write there)');
+  t.equal(e.mainlog(), '', 'the deliverer (nobody) cannot write the main log');
+  const q = await run(['-C', e.conf, '-q']);
+  t.equal(q.code, 0, q.stderr);
+  const log = e.mainlog();
+  const id = incoming(e)[0] ?? /(\S+) <= /.exec(log)?.[1];
+  t.match(log, /\S+ <= nobody@example\.test U=nobody P=local S=\d+/, 'the arrival, with the journal owner as U= (point 7)');
+  t.match(log, new RegExp(`${id} => admin@example\\.test R=smarthost T=remote_smtp H=smarthost\\.example\\.test \\[127\\.0\\.0\\.1\\]:\\d+ X=TLS`), 'the delivery, rendered by root');
+  t.match(log, new RegExp(`${id} Completed`));
+  t.same(incoming(e), [], 'the journal is gone');
+});
+
+t.test('a journal that lies is not copied into the main log (point 7)', { skip: canSwitchUser }, async (t) => {
+  const e = await setup(t, dns, {}, BACKGROUND);
+  const sub = await run(['-C', e.conf, '-odq', 'admin@example.test'], { input: message('nobody-q'), as: 'nobody' });
+  t.equal(sub.code, 0, sub.stderr);
+  const [id] = incoming(e);
+  // nobody writes a journal for its own message, with forged lines and an injected line break
+  const forged = [
+    { ev: 'note', at: Date.now(), text: 'removed by root' },
+    { ev: 'rcpt', at: Date.now(), r: { recipient: 'x@y\n2026-01-01 00:00:00 1aaaaa-000000-00 => evil', result: 'delivered', reason: '250 ok' } },
+    { ev: 'note', at: Date.now(), text: 'hello\nfake line' },
+  ].map((x) => JSON.stringify(x)).join('\n') + '\n';
+  const w = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'sh', '-c', `cat > ${join(e.spool, 'incoming', `${id}-J`)}`], { input: forged });
+  t.equal(w.status, 0, w.stderr.toString());
+  const q = await run(['-C', e.conf, '-q']);
+  t.equal(q.code, 0, q.stderr);
+  const log = e.mainlog();
+  t.notMatch(log, /removed by root/, 'a note that would read as root\'s action is refused');
+  t.notMatch(log, /=> evil/, 'an address with a line break is refused');
+  t.match(log, new RegExp(`${id} hello\\\\nfake line`), 'free text is escaped, one line');
+  t.match(log, new RegExp(`${id} journal \\S+: 2 events refused`));
+  t.match(log, new RegExp(`${id} <= nobody@example\\.test U=nobody`), 'the message itself arrives as usual');
 });
 
 t.test('an unprivileged submitter + 451: the drop is rewritten with its retry state; a root run queues it', { skip: canSwitchUser }, async (t) => {

@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { startDns, type FakeDns } from '../fixtures/peers/fake-dns.js';
 import { startSmtp, type FakeSmtp, type FakeSmtpOptions } from '../fixtures/peers/fake-smtp.js';
 import { BIN, NODE, testConfig, withoutTapHooks } from '../fixtures/peers/run-cli.js';
-import { initSpool, spoolLayout, storeMessage } from '../lib/queue/spool.js';
-import { newHeader } from '../lib/queue/header.js';
-import { IdAllocator } from '../lib/queue/ids.js';
+import { initSpool, spoolLayout, storeMessage } from '../lib/store/spool.js';
+import { newHeader } from '../lib/store/header.js';
+import { IdAllocator } from '../lib/store/ids.js';
 
 interface Run {
   code: number | null;

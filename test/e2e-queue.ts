@@ -146,6 +146,31 @@ t.test('crash safety: SIGKILL at every step of a submission', async (t) => {
     t.equal(r.signal, 'SIGKILL');
     t.equal(e.smtp.messages.length, 0);
     t.equal(e.queued().length, 0, 'the caller still has it: it never got exit 0');
+    t.notMatch(e.mainlog(), /<=/, 'and the main log never saw it arrive (point 7)');
+  });
+  await t.test('-odb killed right after placing its drop file: delivered later, with its arrival logged (point 7)', async (t) => {
+    const e = await setup(t, dns, {}, ['delivery_mode = background']);
+    const r = await run(['-C', e.conf, 'admin@example.test'], { input: message('odb-killed'), env: { SEND_SMARTHOST_TEST_CRASH: 'drop:after-rename' } });
+    t.equal(r.signal, 'SIGKILL');
+    const [id] = e.drops();
+    t.ok(id, 'the drop file is in place');
+    t.equal(e.mainlog(), '', 'nothing logged yet');
+    const q = await run(['-C', e.conf, '-q']);
+    t.equal(q.code, 0, q.stderr);
+    t.equal(e.smtp.messages.length, 1);
+    t.match(e.mainlog(), new RegExp(`${id} <= root@example\\.test U=\\S+ P=local S=\\d+\n[^]*${id} => admin@example\\.test[^]*${id} Completed`), '<= first, then => and Completed');
+  });
+  await t.test('-odi: <= is logged once the message is delivered or queued, before its other lines; never for a caller that keeps it (point 7)', async (t) => {
+    let answer: string | undefined;
+    const e = await setup(t, dns, { onRcpt: () => answer });
+    const ok = await run(['-C', e.conf, '-odi', 'admin@example.test'], { input: message('odi') });
+    t.equal(ok.code, 0, ok.stderr);
+    t.match(e.mainlog(), /^\S+ \S+ (\S+) <= root@example\.test [^\n]*\n\S+ \S+ \1 => admin@example\.test[^\n]*\n\S+ \S+ \1 Completed\n$/);
+    answer = '451 later';
+    const before = e.mainlog();
+    const nq = await run(['-C', e.conf, '-odi', '--no-queue', 'admin@example.test'], { input: message('odi-75') });
+    t.equal(nq.code, 75);
+    t.equal(e.mainlog(), before, 'exit 75: the caller keeps it, the log has no line of it');
   });
 });
 
@@ -269,10 +294,13 @@ t.test('unprivileged submitter: drop file 0600, private, delivered by a root que
   const e = await setup(t, dns, { onRcpt: () => '451 later' });
   const sub = await run(['-C', e.conf, 'admin@example.test'], { input: message('nobody'), as: 'nobody' });
   t.equal(sub.code, 0, sub.stderr);
+  t.equal(sub.stderr, '', 'nothing on stderr: no main-log line (point 8)');
   const odq = await run(['-C', e.conf, '-odq', 'admin@example.test'], { input: message('daemon'), as: 'daemon' });
   t.equal(odq.code, 0, odq.stderr);
+  t.equal(odq.stderr, '', 'nothing on stderr');
   const incoming = join(e.spool, 'incoming');
-  const drops = readdirSync(incoming);
+  const drops = e.drops();
+  t.same(readdirSync(incoming).filter((n) => n.endsWith('-J')), [`${drops.find((d) => statSync(join(incoming, d)).uid === 65534)}-J`], "nobody's -odi lines wait in its message's journal");
   t.equal(drops.length, 2, 'two drop files');
   const owners = drops.map((d) => statSync(join(incoming, d))).map((s) => [s.uid, s.mode & 0o777]);
   t.same(owners.map(([, mode]) => mode), [0o600, 0o600], 'mode 0600');
@@ -293,8 +321,9 @@ t.test('unprivileged submitter: drop file 0600, private, delivered by a root que
   for (const d of drops) t.match(bp.stdout, new RegExp(` ${d} <(nobody|daemon)@example\\.test>`), 'root lists the drop files');
   const q = await run(['-C', e.conf, '-qf'], { env: LATER });
   t.equal(q.code, 0, q.stderr);
-  t.same(readdirSync(incoming), [], 'drops moved');
+  t.same(readdirSync(incoming), [], 'drops moved, journal rendered');
   t.match(e.mainlog(), /<= nobody@example\.test U=nobody P=local/);
+  t.match(e.mainlog(), /(\S+) <= nobody@example\.test[^]*\1 == admin@example\.test[^]*\1 == admin@example\.test/, "nobody's own attempt (from its journal), then the run's");
   t.match(e.mainlog(), /<= daemon@example\.test U=daemon P=local/);
   // the smarthost still says 451: both now wait in input/, recorded with their owners
   const heads = e.queued().map((id) => JSON.parse(readFileSync(join(e.spool, 'input', `${id}-H`), 'utf8')) as { submitter: { uid: number } });
@@ -318,4 +347,28 @@ t.test('unprivileged submitter killed while writing its drop file', { skip: canS
   t.match(e.smtp.messages[0]!.data.toString(), /Subject: job drop:after-rename/);
   t.same(readdirSync(incoming), [], 'the half-written temporary file is gone after a day');
   t.same(e.input(), []);
+});
+
+t.test('-Mrm, -M and -q by another user: refused in one line, exit 77 (EX_NOPERM); the own drop file may go', { skip: canSwitchUser }, async (t) => {
+  const e = await setup(t, dns, { onRcpt: () => '451 later' });
+  const root = await run(['-C', e.conf, 'admin@example.test'], { input: message('root') });
+  t.equal(root.code, 0, root.stderr);
+  const [queued] = e.queued();
+  const rootDrop = await run(['-C', e.conf, '-odq', 'admin@example.test'], { input: message('root-drop') });
+  t.equal(rootDrop.code, 0, rootDrop.stderr);
+  const [dropped] = e.drops();
+  for (const args of [['-Mrm', queued!], ['-Mrm', dropped!], ['-M', queued!], ['-qf']]) {
+    const r = await run(['-C', e.conf, ...args], { as: 'nobody' });
+    t.equal(r.code, 77, `${args.join(' ')}: exit 77`);
+    t.match(r.stderr, /^send-smarthost: .*(permission denied|only root or the spool owner)[^\n]*\n$/, `${args.join(' ')}: one line: ${r.stderr}`);
+    t.notMatch(r.stderr, /internal error|\n {4}at /, 'no stack trace');
+  }
+  t.same(e.queued(), [queued], 'the queued message is still there');
+  t.same(e.drops(), [dropped], "root's drop file is still there");
+  const mine = await run(['-C', e.conf, '-odq', 'admin@example.test'], { input: message('mine'), as: 'nobody' });
+  t.equal(mine.code, 0, mine.stderr);
+  const own = e.drops().find((d) => d !== dropped)!;
+  const rm = await run(['-C', e.conf, '-Mrm', own], { as: 'nobody' });
+  t.equal(rm.code, 0, `its submitter may remove its own drop file: ${rm.stderr}`);
+  t.same(e.drops(), [dropped]);
 });

@@ -15,8 +15,12 @@ const ALLOWED: Record<string, string[]> = {
   submit: [],
   route: [],
   deliver: [],
-  queue: ['deliver', 'route', 'report'],
-  report: [],
+  // the files of the spool and their checks: below everything that handles a message's life
+  store: [],
+  // the reports (trace, main log, bounce, listing, dead.letter) render what the store holds
+  report: ['store'],
+  // a message's life: received, spooled, claimed, attempted, settled
+  queue: ['deliver', 'route', 'report', 'store'],
 };
 
 function walk(dir: string): string[] {

@@ -7,10 +7,10 @@
  * header goes.
  */
 import type { MessageData } from '../data.js';
-import { crashPoint } from './crash.js';
-import { hostsHeldBack, loadHints, saveHints, updateHints } from './hints.js';
+import { crashPoint } from '../store/crash.js';
+import { HELD_BACK, hostsHeldBack, loadHints, saveHints, updateHints } from '../store/hints.js';
 import { nextAttemptAt } from './retry.js';
-import type { DoneRecipient, SpoolHeader } from './header.js';
+import type { DoneRecipient, SpoolHeader } from '../store/header.js';
 import type { QueueDeps } from './deps.js';
 import type { Attempt, Outcome, RecipientResult } from '../types.js';
 
@@ -27,8 +27,7 @@ export interface AttemptResult {
   outcome: Outcome;
 }
 
-/** Reason given when the hints hold every host back (Exim's words). */
-export const HELD_BACK = 'retry time not reached for any host';
+export { HELD_BACK };
 
 /** The attempt that decided a recipient (pure). */
 export function attemptFor(outcome: Outcome, r: RecipientResult): Attempt | undefined {
@@ -46,11 +45,11 @@ export function attemptFor(outcome: Outcome, r: RecipientResult): Attempt | unde
 export async function attemptDelivery(h: SpoolHeader, data: MessageData, deps: QueueDeps, forced: boolean): Promise<AttemptResult> {
   const now = deps.now();
   const hints = deps.hints ? deps.hints.load() : loadHints(deps.spool.db);
-  const held = forced ? undefined : hostsHeldBack(hints, deps.hostNames, now);
+  const held = forced ? undefined : hostsHeldBack(hints, deps.hosts, now);
   let outcome: Outcome;
   if (held !== undefined) {
     outcome = { result: 'deferred', attempts: [], recipients: h.recipients.map((recipient) => ({ recipient, result: 'deferred', reason: HELD_BACK })) };
-    deps.trace(`${h.id}: ${HELD_BACK}: not contacting ${deps.hostNames.join(', ')} before ${new Date(held).toISOString()}`);
+    deps.trace(`${h.id}: ${HELD_BACK}: not contacting ${deps.hosts.map((x) => `${x.name}:${x.port}`).join(', ')} before ${new Date(held).toISOString()}`);
   } else {
     outcome = await deps.deliver({ sender: h.sender, recipients: h.recipients, ...(h.dsn ? { dsn: h.dsn } : {}) }, data);
     if (outcome.recipients.some((r) => r.result === 'delivered')) crashPoint('delivered');

@@ -8,31 +8,29 @@
  * one fsync of the file and one of the directory: half the cost of input/'s
  * -D and -H), whoever it is, and starts `send-smarthost --deliver-drop <id>`.
  * That child ({@link deliverDrop}) claims the drop (`incoming/<id>-L`, the
- * lock queue runners take too, so one process at a time has it) and then:
- *  - as the spool owner (root): delivers it as a queue run would
- *    (run-drop.ts): from the file; deferrals are moved into input/,
- *    failures are bounced;
- *  - as anyone else (it cannot write input/): delivers from the drop file;
- *    then removes it (done), or rewrites it with the pending recipients and
- *    their retry state for the next queue run (which moves it into input/).
+ * lock queue runners take too, so one process at a time has it) and then
+ * takes it through its life (lifecycle.ts):
+ *  - as the spool owner (root): as a queue run would (run-drop.ts): from the
+ *    file; deferrals are moved into input/, failures are bounced;
+ *  - as anyone else (it cannot write input/): from the drop file; then
+ *    removes it (done), or rewrites it with the pending recipients and their
+ *    retry state for the next queue run (which moves it into input/).
  *    Failures are bounced (the bounce is a drop file too, delivered next by
- *    the same child).
+ *    the same child). Its main-log lines go to the message's journal
+ *    (report/journal-log.ts), which the next root queue run renders.
  * Should the child never start, or die, the drop file stays, and the next
  * queue run moves and delivers it: nothing is lost.
  */
-import type { MessageData } from '../data.js';
 import { join } from 'node:path';
-import { unlinkSync } from 'node:fs';
 import { attemptDelivery } from './attempt.js';
-import { withDrop, writeDrop } from './drop.js';
-import { processDrop } from './run-drop.js';
-import { reportFailures } from './failures.js';
+import { withDrop, type ReadDrop } from '../store/drop.js';
+import { dropClaimDeps, isRefusal, processDrop, refused } from './run-drop.js';
+import { ownDropPlace, settle } from './lifecycle.js';
 import { processMessage } from './process.js';
-import { spoolAccess, type SpoolLayout } from './spool.js';
+import { spoolAccess } from '../store/spool.js';
 import type { QueueDeps } from './deps.js';
-import type { SpoolHeader } from './header.js';
 
-export type DropDelivery = 'completed' | 'deferred' | 'queued' | 'locked' | 'gone' | 'refused';
+export type DropDelivery = 'completed' | 'deferred' | 'queued' | 'locked' | 'gone' | 'refused' | 'corrupt';
 
 /**
  * The background deliverer: deliver drop file `id` (see the module comment).
@@ -44,38 +42,29 @@ export async function deliverDrop(id: string, deps: QueueDeps, by: string): Prom
     // the spool owner: as a queue run would (run-drop.ts), then the bounces it made
     const r = await processDrop(id, deps, { forced: true });
     if ('bounces' in r) for (const b of r.bounces) await processMessage(b, deps, { forced: true, thaw: false, by });
-    return r.status === 'completed' || r.status === 'locked' || r.status === 'gone' ? r.status : 'deferred';
+    return r.status === 'completed' || r.status === 'locked' || r.status === 'gone' || r.status === 'corrupt' ? r.status : 'deferred';
   }
   // not the spool owner: from the file, then remove or rewrite it (no later: not a queue run)
-  return withDrop(l, id, { lock: deps.lock, say: deps.say }, async (drop) => {
+  const r = await withDrop(l, id, dropClaimDeps(deps, false), async (drop) => {
     if (drop.uid !== process.getuid?.()) {
-      deps.say(`${join(l.incoming, id)}: owned by uid ${drop.uid}, not by this user: left for the queue runner`);
-      return 'refused';
+      deps.trace(`${join(l.incoming, id)}: owned by uid ${drop.uid}, not by this user: left for the queue runner`);
+      return 'refused' as const;
     }
-    return deliverFromDrop(l, id, drop.header, drop.data, deps);
+    return deliverOwnDrop(id, drop, deps);
   });
+  if (isRefusal(r)) {
+    refused(id, r, deps);
+    return 'refused';
+  }
+  return r;
 }
 
-/** A submitter who cannot write input/: deliver straight from the drop file, then remove or rewrite it. */
-async function deliverFromDrop(l: SpoolLayout, id: string, h: SpoolHeader, data: MessageData, deps: QueueDeps): Promise<DropDelivery> {
-  const res = await attemptDelivery(h, data, deps, true);
-  let next = res.header;
-  if (res.failed.length > 0) {
-    const action = await reportFailures(next, res.failed, data, deps);
-    if (action.kind === 'freeze') {
-      // only the spool owner can freeze: leave the failed recipients pending for the queue runner, which will
-      deps.log.note(h.id, `left for the queue runner: ${action.reason}`);
-      next = { ...next, recipients: [...next.recipients, ...res.failed.map((f) => f.recipient)] };
-    } else if (action.kind === 'bounce' && action.placement === 'drop') {
-      await deliverDrop(action.id, deps, h.submitter.user);
-    }
-  }
-  if (next.recipients.length === 0) {
-    unlinkSync(join(l.incoming, id));
-    deps.log.completed(h.id);
-    return 'completed';
-  }
-  writeDrop(l, { ...next, id }, data, { replace: true });
-  deps.log.note(h.id, `queued: ${res.reason ?? 'temporary failure'}`);
-  return 'queued';
+/** A submitter who cannot write input/: deliver straight from its own drop file, then settle it there. */
+async function deliverOwnDrop(id: string, drop: ReadDrop, deps: QueueDeps): Promise<DropDelivery> {
+  const h = { ...drop.header, id };
+  if (h.attempts === 0) deps.log.arrival(h);
+  const res = await attemptDelivery(h, drop.data, deps, true);
+  const s = await settle(res, drop.data, ownDropPlace(deps, id, drop.data), deps, { report: true, noteQueued: true });
+  if (s.failure?.kind === 'bounce' && s.failure.placement === 'drop') await deliverDrop(s.failure.id, deps, h.submitter.user);
+  return s.state === 'deferred' ? ('notKept' in (s.kept ?? {}) ? 'deferred' : 'queued') : 'completed';
 }

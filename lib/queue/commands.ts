@@ -5,14 +5,15 @@
  * never load the DNS or SMTP code.
  */
 import { EX } from '../errors.js';
-import { listMessages, readHeader, initSpool } from './spool.js';
-import { formatListing } from './listing.js';
+import { listMessages, readHeader, initSpool } from '../store/spool.js';
+import { formatDamaged, formatListing } from '../report/listing.js';
+import { listCorrupt } from '../store/quarantine.js';
 import { removeMessages, runQueue } from './queue.js';
 import { deliverDrop } from './background.js';
-import { peekDrops } from './drop.js';
+import { peekDrops } from '../store/drop.js';
 import type { QueueDeps } from './deps.js';
-import type { SpoolHeader } from './header.js';
-import { isMessageId } from './ids.js';
+import type { SpoolHeader } from '../store/header.js';
+import { isMessageId } from '../store/ids.js';
 import { readdirSync } from 'node:fs';
 
 import type { QueueCommand } from './command-of.js';
@@ -29,18 +30,19 @@ export interface QueueCommandOptions {
   out: (text: string) => void;
 }
 
-/** Headers of every queued message; damaged ones are reported through deps.say and left out. */
-function headers(deps: QueueDeps): SpoolHeader[] {
-  const out: SpoolHeader[] = [];
+/** Headers of every queued message, and the names of those that cannot be read (moved to corrupt/ by the next run). */
+function headers(deps: QueueDeps): { ok: SpoolHeader[]; damaged: string[] } {
+  const ok: SpoolHeader[] = [];
+  const damaged: string[] = [];
   for (const id of listMessages(deps.spool)) {
     try {
       const h = readHeader(deps.spool, id);
-      if (h) out.push(h);
-    } catch (err) {
-      deps.say(err instanceof Error ? err.message : String(err));
+      if (h) ok.push(h);
+    } catch {
+      damaged.push(`${id}-H`);
     }
   }
-  return out;
+  return { ok, damaged };
 }
 
 /** Drop files waiting in incoming/ (readable by the spool owner only; 0 for others). */
@@ -65,9 +67,10 @@ export async function queueCommand(o: QueueCommandOptions, deps: QueueDeps): Pro
     case 'list': {
       // drop files are listed like queued messages (they are, as far as the submitter knows)
       const drops = dropHeaders(deps);
-      o.out(formatListing([...headers(deps), ...drops], deps.now()));
+      const { ok, damaged } = headers(deps);
+      o.out(formatListing([...ok, ...drops], deps.now()));
       const unlisted = waitingDrops(deps) - drops.length;
-      if (unlisted > 0) o.out(`${unlisted} submitted message${unlisted === 1 ? '' : 's'} waiting in ${deps.spool.incoming} (moved into the queue by the next queue run)\n`);
+      o.out(formatDamaged({ pending: damaged, unreadableDrops: unlisted, corrupt: listCorrupt(deps.spool), dir: deps.spool.corrupt }));
       return EX.OK;
     }
     case 'count':
@@ -77,7 +80,8 @@ export async function queueCommand(o: QueueCommandOptions, deps: QueueDeps): Pro
       const r = removeMessages(o.ids, deps, o.by);
       for (const id of r.missing) deps.say(`message ${id} is not in the queue`);
       for (const id of r.locked) deps.say(`message ${id} is locked by a delivery in progress: not removed`);
-      return r.locked.length ? EX.TEMPFAIL : r.missing.length ? EX.NOINPUT : EX.OK;
+      for (const id of r.denied) deps.say(`message ${id}: permission denied: only root, the spool owner or its submitter (while it waits in incoming/) may remove it`);
+      return r.denied.length ? EX.NOPERM : r.locked.length ? EX.TEMPFAIL : r.missing.length ? EX.NOINPUT : EX.OK;
     }
     case 'drop': {
       // the background deliverer of -odb (background.ts); its stderr goes nowhere, its story to the main log

@@ -7,27 +7,17 @@
  */
 import type { MessageData } from '../data.js';
 import type { Attempt, Envelope, Outcome, RecipientResult, RetryRule } from '../types.js';
-import type { SpoolHeader, Submitter } from './header.js';
-import type { LockDeps } from './lock.js';
-import type { Later } from './later.js';
-import type { HintStore } from './hints.js';
-import type { SpoolLayout } from './spool.js';
+import type { SpoolHeader, Submitter } from '../store/header.js';
+import type { QueueLog } from '../report/mainlog.js';
+export type { QueueLog };
+import type { LockDeps } from '../store/lock.js';
+import type { Later } from '../store/later.js';
+import type { HintHost, HintStore } from '../store/hints.js';
+import type { Reserve } from '../store/space.js';
+import type { SpoolLayout } from '../store/spool.js';
 
-/** The main log, event by event (lib/report/log.ts formats them in Exim's shape). */
-export interface QueueLog {
-  /** `<=`: a message arrived (submission, drop file accepted, bounce created with `bounceOf`). */
-  arrival(h: SpoolHeader, info?: { bounceOf?: string }): void;
-  /** `=>`, `==`, `**`: one recipient's result, with the attempt that decided it when there was one. */
-  recipient(id: string, r: RecipientResult, attempt: Attempt | undefined): void;
-  /** `Completed`: the message left the queue (or needed none). */
-  completed(id: string): void;
-  /** Any other line about a message (`removed by root`, `frozen: …`, `queued: …`). */
-  note(id: string, text: string): void;
-  /** `Start queue run` / `End queue run` (flags such as `-qf`). */
-  queueRun(event: 'Start' | 'End', flags?: string): void;
-}
 
-/** What a bounce needs: the failed message and why (RFC 3464 DSN, built by lib/queue/bounce.ts). */
+/** What a bounce needs: the failed message and why (RFC 3464 DSN, built by lib/report/bounce.ts). */
 export interface FailureReport {
   id: string;
   header: SpoolHeader;
@@ -57,10 +47,14 @@ export interface QueueDeps {
    * drop file waits for the next queue run).
    */
   startDeliverer?: (id: string) => void | Promise<void>;
+  /** What a submission must leave free in the spool (check_spool_space, check_spool_inodes); absent: no check. */
+  reserve?: Reserve;
+  /** Ids whose arrival a journal rendered in this run already (journal.ts): their drop files log no second `<=`. */
+  arrivals?: Set<string>;
   /** A queue run's background removals (later.ts); absent: removals are synchronous. */
   later?: Later;
-  /** The route's host names, for the retry hints. */
-  hostNames: string[];
+  /** The route's hosts and the ports they are tried on, for the retry hints. */
+  hosts: HintHost[];
   rules: readonly RetryRule[];
   log: QueueLog;
   /** Build the DSN for failed recipients. */

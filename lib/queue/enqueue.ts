@@ -4,23 +4,25 @@
  * else). A taken id (EEXIST from the no-replace placement of the data file)
  * gets a fresh one; the header's id is updated in place.
  */
-import type { MessageData } from '../data.js';
+import { dataSize, type MessageData } from '../data.js';
+import { shortOfSpace, type Reserve } from '../store/space.js';
 import { SmarthostError } from '../errors.js';
-import { writeDrop } from './drop.js';
+import { writeDrop } from '../store/drop.js';
 import { existsSync } from 'node:fs';
-import { initSpool, spoolAccess, storeMessage, type SpoolLayout } from './spool.js';
-import type { SpoolHeader } from './header.js';
+import { initSpool, spoolAccess, storeMessage, type SpoolLayout } from '../store/spool.js';
+import type { SpoolHeader } from '../store/header.js';
 
 export type Placement = 'input' | 'drop';
 
 /**
  * Store `h` (with `data`) in the spool; returns where it went. `asDrop`:
  * as a drop file whoever the caller is (-odq, -odb: one file to fsync, not
- * two; lib/queue/spool-submit.ts).
+ * two; lib/queue/spool-submit.ts). `reserve`: a submission, which must
+ * leave that much free (store/space.ts); bounces and queue runs need not.
  * @throws SmarthostError E_IO kind 'temp' (exit 75: the caller keeps the message)
  *   saying why the spool cannot be written.
  */
-export function enqueue(l: SpoolLayout, h: SpoolHeader, data: MessageData, newId: () => string, opts: { asDrop?: boolean } = {}): Placement {
+export function enqueue(l: SpoolLayout, h: SpoolHeader, data: MessageData, newId: () => string, opts: { asDrop?: boolean; reserve?: Reserve } = {}): Placement {
   let access = spoolAccess(l);
   if (access.how === 'none' && process.getuid?.() === 0 && !existsSync(l.root)) {
     // root creates a missing spool on first use, as Exim does (unprivileged users need --init-spool first)
@@ -32,6 +34,9 @@ export function enqueue(l: SpoolLayout, h: SpoolHeader, data: MessageData, newId
     }
   }
   if (access.how === 'none') throw new SmarthostError('E_IO', 'temp', `${access.reason}; message not queued`);
+  // a submission leaves the reserve free (check_spool_space, check_spool_inodes): never a half-written message
+  const short = opts.reserve ? shortOfSpace(l, opts.reserve, dataSize(data)) : undefined;
+  if (short) throw new SmarthostError('E_IO', 'temp', `${short}; message not queued`);
   const how = opts.asDrop ? 'drop' : access.how;
   for (let i = 0; i < 5; i++) {
     try {

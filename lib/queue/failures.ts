@@ -8,9 +8,9 @@
  * sendmail does; when even that fails, the caller freezes the message.
  */
 import type { MessageData } from '../data.js';
-import { isBounce } from './bounce.js';
+import { isBounce } from '../report/bounce.js';
 import { enqueue, type Placement } from './enqueue.js';
-import { newHeader, type DoneRecipient, type SpoolHeader } from './header.js';
+import { newHeader, type DoneRecipient, type SpoolHeader } from '../store/header.js';
 import type { QueueDeps } from './deps.js';
 
 export type FailureAction =

@@ -5,12 +5,18 @@
  * deliverer or the next queue run writes), start the background deliverer
  * for -odb, and say what the caller's exit status is. Light on purpose: it is all a background or
  * queue-only submission runs (lib/fast.ts), with no delivery code loaded.
+ *
+ * The submitter writes nothing to the main log: the first process that
+ * claims the drop file (its background deliverer, or a queue run) logs its
+ * arrival (run-drop.ts), so an unprivileged submitter prints nothing on
+ * stderr, and a submitter killed right after placing the file loses no line.
  */
 import type { MessageData } from '../data.js';
 import { EX, SmarthostError } from '../errors.js';
 import { enqueue } from './enqueue.js';
-import type { SpoolLayout } from './spool.js';
-import type { SpoolHeader } from './header.js';
+import type { SpoolLayout } from '../store/spool.js';
+import type { SpoolHeader } from '../store/header.js';
+import type { Reserve } from '../store/space.js';
 
 /** What spooling a submission needs (a part of QueueDeps). */
 export interface SpoolSubmitDeps {
@@ -20,8 +26,8 @@ export interface SpoolSubmitDeps {
   startDeliverer?: (id: string) => void | Promise<void>;
   say: (line: string) => void;
   trace: (line: string) => void;
-  /** The message is on disk (called before the deliverer starts: the arrival line comes first in the log). */
-  arrived: (h: SpoolHeader) => void;
+  /** check_spool_space and check_spool_inodes (store/space.ts). */
+  reserve?: Reserve;
 }
 
 /**
@@ -33,24 +39,22 @@ export async function spoolSubmission(h: SpoolHeader, data: MessageData, mode: '
   if (mode === 'q') {
     // the drop file, whoever the submitter: the next queue run (or the .path unit's) moves it into input/
     try {
-      enqueue(deps.spool, h, data, deps.newId, { asDrop: true });
+      enqueue(deps.spool, h, data, deps.newId, { asDrop: true, ...(deps.reserve ? { reserve: deps.reserve } : {}) });
     } catch (err) {
       deps.say(err instanceof SmarthostError ? err.message : `cannot queue the message: ${String(err)}`);
       return EX.TEMPFAIL;
     }
-    deps.arrived(h);
     deps.trace(`message ${h.id} queued (-odq) in ${deps.spool.incoming}`);
     return EX.OK;
   }
   if (!deps.startDeliverer) return undefined;
   // the caller's exit status means "safely spooled", as with -odq; a spool that cannot be written means deliver now
   try {
-    enqueue(deps.spool, h, data, deps.newId, { asDrop: true });
+    enqueue(deps.spool, h, data, deps.newId, { asDrop: true, ...(deps.reserve ? { reserve: deps.reserve } : {}) });
   } catch (err) {
     (verbose ? deps.say : deps.trace)(`${err instanceof Error ? err.message : String(err)}: delivering now instead (-odi)`);
     return undefined;
   }
-  deps.arrived(h);
   try {
     await deps.startDeliverer(h.id);
     if (verbose) deps.say(`message ${h.id} spooled; delivering in the background (-odb)`);

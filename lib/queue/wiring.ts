@@ -7,13 +7,14 @@
 import { dataBuffer, dataHead, type MessageData } from '../data.js';
 import { readFileSync } from 'node:fs';
 import { openMainLog, type LogSink } from '../report/log.js';
-import { buildBounce, MAX_HEADER_COPY } from './bounce.js';
-import { appendDeadLetter } from './dead-letter.js';
-import { userNameFromPasswd } from './drop.js';
-import { IdAllocator } from './ids.js';
-import { realLockDeps } from './lock.js';
-import { queueLog } from './mainlog.js';
-import { spoolLayout } from './spool.js';
+import { buildBounce, MAX_HEADER_COPY } from '../report/bounce.js';
+import { appendDeadLetter } from '../report/dead-letter.js';
+import { userNameFromPasswd } from '../store/drop.js';
+import { IdAllocator } from '../store/ids.js';
+import { realLockDeps } from '../store/lock.js';
+import { queueLog } from '../report/mainlog.js';
+import { journalLog, teeLog } from '../report/journal-log.js';
+import { spoolLayout } from '../store/spool.js';
 import type { QueueDeps } from './deps.js';
 import type { Config, Envelope, Outcome } from '../types.js';
 
@@ -31,7 +32,7 @@ export interface WireParams {
   user: string;
   say: (line: string) => void;
   trace: (line: string) => void;
-  /** Where log lines go when log_file_path cannot be written. */
+  /** Where log lines go when neither log_file_path nor the message's journal can be written. */
   logFallback: LogSink;
   /** This process's uid (dead.letter is only written by the submitter's own process). */
   uid: number;
@@ -74,16 +75,26 @@ export function queueDeps(p: WireParams): QueueDeps {
   };
   const userName = (uid: number): string => userNameFromPasswd(readPasswd(), uid);
   const ids = new IdAllocator(process.pid, p.now, undefined, usedIds);
+  const spool = spoolLayout(p.config.spoolDirectory);
+  // the main log; what this process cannot write there (not the spool owner) goes to the message's journal
+  let failedLine: string | undefined;
+  const main = queueLog(openMainLog(p.config.logFilePath, (line) => (failedLine = line)), p.now, p.user);
+  const mainFailed = (): string | undefined => {
+    const line = failedLine;
+    failedLine = undefined;
+    return line;
+  };
   return {
-    spool: spoolLayout(p.config.spoolDirectory),
+    spool,
+    reserve: { space: p.config.checkSpoolSpace, inodes: p.config.checkSpoolInodes },
     now: p.now,
     newId: () => ids.next(),
     deliver: p.deliver,
     ...(p.shareConnections ? { shareConnections: p.shareConnections } : {}),
     ...(p.startDeliverer ? { startDeliverer: p.startDeliverer } : {}),
-    hostNames: p.config.route?.hosts.map((h) => h.name) ?? [],
+    hosts: p.config.route?.hosts.map((h) => ({ name: h.name, port: h.port ?? p.config.port })) ?? [],
     rules: p.config.retryRules,
-    log: queueLog(openMainLog(p.config.logFilePath, p.logFallback), p.now, p.user),
+    log: teeLog(main, journalLog(spool, p.now), mainFailed, p.logFallback),
     makeBounce: (r) => {
       const b = buildBounce({
         id: r.id,

@@ -4,6 +4,7 @@
  */
 import { closeSync, constants, fstatSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { noSpace } from '../store/crash.js';
 
 /** A sink for log lines. */
 export type LogSink = (line: string) => void;
@@ -47,6 +48,7 @@ export function openMainLog(path: string, fallback: LogSink, now: () => number =
   };
   const append = (text: string): void => {
     try {
+      noSpace('log');
       const fd = descriptor();
       const buf = Buffer.from(text);
       let off = 0;

@@ -184,6 +184,13 @@ export const unfrozenLine = (p: Base & { user: string }): string => `${head(p.at
 /** Any other event of one message: `<id> <text>` (text escaped). */
 export const messageLine = (p: Base & { text: string }): string => `${head(p.at, p.id)} ${printable(p.text)}`;
 
+/**
+ * What the store did with a damaged or planted file: `[<id> ]<text>`, e.g.
+ * `1jiFk5-0006UE-9S spool file damaged (data is 10 bytes, its envelope says
+ * 20): frozen, moved to /var/spool/send-smarthost/corrupt/1jiFk5-0006UE-9S-D`.
+ */
+export const spoolLine = (p: { at: Date; id?: string; text: string }): string => `${logStamp(p.at)} ${p.id ? `${bare(p.id)} ` : ''}${printable(p.text)}`;
+
 /** `Start queue run: pid=<pid> [-qf]` / `End queue run: pid=<pid> [-qf]` (no message id). */
 export function queueRunLine(p: { at: Date; event: 'Start' | 'End'; pid: number; flags?: string }): string {
   return `${logStamp(p.at)} ${p.event} queue run: pid=${p.pid}${p.flags ? ` ${printable(p.flags)}` : ''}`;

@@ -29,6 +29,15 @@ function hostList(list: readonly HostPattern[]): string {
 }
 
 const time = (ms: number): string => formatDuration(ms);
+
+/** A size as Exim writes one: `10M`, `512K`, `2G`, or the number of bytes. */
+const size = (n: number): string => {
+  for (const [unit, k] of [['G', 1024 ** 3], ['M', 1024 ** 2], ['K', 1024]] as const) if (n > 0 && n % k === 0) return `${n / k}${unit}`;
+  return String(n);
+};
+
+/** A list of plain items (user names, address patterns): ` : ` between them, or `<; ` when an item holds a colon. */
+const list = (items: readonly string[]): string => (items.some((i) => i.includes(':')) ? `<; ${items.join(' ; ')}` : items.join(' : '));
 const opt = (v: string | undefined): string => (v === undefined ? '' : value(v));
 
 /** Each option's printed value ('' when unset); booleans are handled by {@link BOOLEANS}. */
@@ -66,11 +75,17 @@ const SHOW: Readonly<Record<string, (c: Config) => string>> = {
   tls_min_version: (c) => c.tlsMinVersion,
   tls_pin_sha256: (c) => c.tlsPinSha256.join(' '),
   delivery_timeout: (c) => time(c.deliveryTimeout),
+  check_spool_space: (c) => size(c.checkSpoolSpace),
+  check_spool_inodes: (c) => String(c.checkSpoolInodes),
+  trusted_users: (c) => list(c.trustedUsers),
+  untrusted_set_sender: (c) => list(c.untrustedSetSender),
 };
 
 /** Boolean options: printed `name` when true, `no_name` when false. */
 const BOOLEANS: Readonly<Record<string, (c: Config) => boolean>> = {
   queue_deferred: (c) => c.queueDeferred,
+  local_from_check: (c) => c.localFromCheck,
+  local_sender_retain: (c) => c.localSenderRetain,
 };
 
 /** Every option that -bP knows how to print (a test checks this against the parser's table). */

@@ -25,7 +25,7 @@ import { isIP } from './ip.js';
 import { isAbsolute } from 'node:path';
 import { configError, describeErrno, SmarthostError } from '../errors.js';
 import { parseTimeOption as time } from './duration.js';
-import { isHostName, parseHostList } from './hostlist.js';
+import { isHostName, parseHostList, splitList } from './hostlist.js';
 import { didYouMean, parseRoute } from './route.js';
 import { DEFAULT_RETRY_RULES, parseRetryRules } from './retry-rules.js';
 import type { Config, ConfigOverride, NameServer } from '../types.js';
@@ -57,7 +57,7 @@ export function noRouteError(config: Config): SmarthostError {
   return configError(`${config.file}: route_data is not set: nowhere to send mail`);
 }
 
-/** The default spool (spool_directory); see lib/queue/spool.ts for its layout. */
+/** The default spool (spool_directory); see lib/store/spool.ts for its layout. */
 export const DEFAULT_SPOOL_DIRECTORY = '/var/spool/send-smarthost';
 
 /** The default main log (log_file_path), Exim's mainlog under our own name. */
@@ -85,8 +85,24 @@ export function defaultConfig(file = '(defaults)'): Config {
     spoolDirectory: DEFAULT_SPOOL_DIRECTORY,
     queueDeferred: true,
     deliveryMode: 'b',
+    checkSpoolSpace: 10 * 1024 * 1024,
+    checkSpoolInodes: 100,
+    trustedUsers: [],
+    untrustedSetSender: ['*'],
+    localFromCheck: true,
+    localSenderRetain: false,
   };
 }
+
+/** A size as Exim writes it: a number of bytes, optionally with K, M or G (multiples of 1024). */
+function size(v: string, name: string): number {
+  const m = /^(\d{1,12})([KMG]?)$/i.exec(v);
+  if (!m) throw configError(`bad ${name} ${q(v)} (a size such as 10M, 512K or 0)`);
+  return Number(m[1]) * ({ '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 } as const)[m[2]!.toUpperCase() as '' | 'K' | 'M' | 'G'];
+}
+
+/** An Exim list (`a : b`, `::` for a colon in an item, `<;` to change the separator), empty items dropped. */
+const colonList = (v: string): string[] => splitList(v).filter((x) => x !== '');
 
 type OptionSpec =
   | { type: 'value'; emptyOk?: boolean; raw?: boolean; set: (c: Config, v: string, name: string) => void }
@@ -175,6 +191,43 @@ const OPTIONS: Record<string, OptionSpec> = {
     },
   },
   queue_deferred: { type: 'bool', set: (c, on) => void (c.queueDeferred = on) },
+  check_spool_space: { type: 'value', set: (c, v, name) => void (c.checkSpoolSpace = size(v, name)) },
+  check_spool_inodes: {
+    type: 'value',
+    set: (c, v, name) => {
+      if (!/^\d{1,12}$/.test(v)) throw configError(`bad ${name} ${q(v)} (a number of inodes, or 0)`);
+      c.checkSpoolInodes = Number(v);
+    },
+  },
+  trusted_users: {
+    type: 'value',
+    emptyOk: true,
+    set: (c, v) => {
+      const users = colonList(v);
+      const bad = users.find((u) => !/^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/.test(u));
+      if (bad !== undefined) throw configError(`bad user name ${q(bad)} in trusted_users`);
+      c.trustedUsers = users;
+    },
+  },
+  untrusted_set_sender: {
+    type: 'value',
+    emptyOk: true,
+    set: (c, v) => {
+      const items = colonList(v);
+      for (const item of items) {
+        if (item.startsWith('^')) {
+          try {
+            new RegExp(item, 'i');
+          } catch {
+            throw configError(`bad regular expression ${q(item)} in untrusted_set_sender`);
+          }
+        }
+      }
+      c.untrustedSetSender = items;
+    },
+  },
+  local_from_check: { type: 'bool', set: (c, on) => void (c.localFromCheck = on) },
+  local_sender_retain: { type: 'bool', set: (c, on) => void (c.localSenderRetain = on) },
   delivery_mode: {
     type: 'value',
     set: (c, v) => {
@@ -327,6 +380,10 @@ function applyEntries(cfg: Config, entries: readonly Entry[]): Config {
     }
   }
   checkSecurityOptions(cfg, (name) => seen.get(name));
+  // as Exim: a Sender: kept from an untrusted user must not be checked against From: at the same time
+  if (cfg.localSenderRetain && cfg.localFromCheck) {
+    throw configError(`${seen.get('local_sender_retain')?.label ?? cfg.file}: local_sender_retain needs local_from_check = false (as in Exim)`);
+  }
   return cfg;
 }
 

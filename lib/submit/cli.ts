@@ -188,7 +188,7 @@ const HONOURED_O = /^(d[bifqd]|dqs|e[pmeqw])$/;
 /** The delivery mode an -odX names: sendmail's b, i, q, d (deferred: queued) and Exim's f (foreground) and qs. */
 const DELIVERY_MODES: Readonly<Record<string, DeliveryMode>> = { db: 'b', di: 'i', df: 'i', dq: 'q', dd: 'q', dqs: 'q' };
 
-/** The shape of a queue message id (lib/queue/ids.ts). */
+/** The shape of a queue message id (lib/store/ids.ts). */
 const MESSAGE_ID = /^[0-9A-Za-z]{6}-[0-9A-Za-z]{6}-[0-9A-Za-z]{2}$/;
 
 /** Long options and whole words; each sets one field of the parse state. */

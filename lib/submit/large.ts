@@ -133,7 +133,7 @@ export function tempFile(dir: string, what: string): { path: string; fd: number 
   for (let i = 0; ; i++) {
     const path = join(dir, `send-smarthost-${what}-${process.pid}-${Date.now().toString(36)}-${i}`);
     try {
-      return { path, fd: openSync(path, 'wx', 0o600) };
+      return { path, fd: openSync(path, 'wx+', 0o600) }; // read and write: a spill may be taken back into memory (stdin.ts)
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || i > 100) throw err;
     }

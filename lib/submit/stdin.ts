@@ -9,7 +9,7 @@
  */
 import { closeSync, readSync, unlinkSync } from 'node:fs';
 import { SmarthostError } from '../errors.js';
-import { IN_MEMORY_MAX, writeFully } from '../data.js';
+import { IN_MEMORY_MAX, readFully, writeFully } from '../data.js';
 import { tempFile, type RawFile } from './large.js';
 
 const CHUNK = 1 << 16;
@@ -29,9 +29,34 @@ export const isRawFile = (i: Input): i is RawFile => !Buffer.isBuffer(i);
 export async function readInput(fd: number, rest: () => Promise<Buffer>, opts: { spillDir?: () => string } = {}): Promise<Input> {
   const chunks: Buffer[] = [];
   let size = 0;
-  let spill: { path: string; fd: number } | undefined;
+  let spill: { path: string; fd: number; written: number } | undefined;
   let reuse: Buffer | undefined; // once spilling: one buffer for every read (no garbage per chunk)
   let dir: string | undefined;
+  let full = false; // the spill's file system is full: the rest is held in memory
+  /**
+   * Put `chunk` into the spill file; when its file system is full (ENOSPC,
+   * EDQUOT), take what the file holds back into memory and go on there: a
+   * message that could be delivered at once (-odi) is not refused for want
+   * of a temporary file (issue 9, point 12).
+   */
+  const toSpill = (chunk: Buffer): void => {
+    const s = spill!;
+    try {
+      writeFully(s.fd, chunk);
+      s.written += chunk.length;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOSPC' && code !== 'EDQUOT') throw err;
+      const back = Buffer.allocUnsafe(s.written);
+      readFully(s.fd, back, 0);
+      closeSync(s.fd);
+      unlinkSync(s.path);
+      spill = undefined;
+      reuse = undefined;
+      full = true;
+      chunks.push(back, Buffer.from(chunk));
+    }
+  };
   try {
     for (;;) {
       const buf = reuse ?? Buffer.allocUnsafe(CHUNK);
@@ -42,7 +67,7 @@ export async function readInput(fd: number, rest: () => Promise<Buffer>, opts: {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'EAGAIN') {
           const more = await rest();
-          if (spill) writeFully(spill.fd, more);
+          if (spill) toSpill(more);
           else chunks.push(more);
           size += more.length;
           break;
@@ -54,17 +79,25 @@ export async function readInput(fd: number, rest: () => Promise<Buffer>, opts: {
       size += n;
       const chunk = n === CHUNK ? buf : buf.subarray(0, n);
       if (spill) {
-        writeFully(spill.fd, chunk);
+        toSpill(chunk);
         continue;
       }
       chunks.push(chunk);
-      if (opts.spillDir !== undefined && size > IN_MEMORY_MAX) {
+      if (opts.spillDir !== undefined && size > IN_MEMORY_MAX && !full) {
         // from here on the input goes to a file: a large message is never held whole
         dir = opts.spillDir();
-        spill = tempFile(dir, 'input');
-        for (const c of chunks) writeFully(spill.fd, c);
-        chunks.length = 0;
+        try {
+          spill = { ...tempFile(dir, 'input'), written: 0 };
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code !== 'ENOSPC' && code !== 'EDQUOT') throw err;
+          full = true; // no room even for the file: held in memory
+          continue;
+        }
+        const held = chunks.splice(0);
         reuse = Buffer.allocUnsafe(CHUNK);
+        for (const c of held) if (spill) toSpill(c);
+        else chunks.push(c);
       }
     }
   } catch (err) {

@@ -3,9 +3,9 @@ import { writeFileSync } from 'node:fs';
 import { fakeQueue } from '../../fixtures/queue/fake-deps.js';
 import { queueCommand, queueCommandOf } from '../../lib/queue/commands.js';
 import { submitMessage } from '../../lib/queue/submit.js';
-import { writeDrop } from '../../lib/queue/drop.js';
-import { newHeader } from '../../lib/queue/header.js';
-import { spoolLayout } from '../../lib/queue/spool.js';
+import { writeDrop } from '../../lib/store/drop.js';
+import { newHeader } from '../../lib/store/header.js';
+import { spoolLayout } from '../../lib/store/spool.js';
 import { headerBlock, homeFromPasswd } from '../../lib/queue/wiring.js';
 
 t.test('which command', async (t) => {
@@ -35,10 +35,14 @@ t.test('list and count, with drops waiting; empty prints nothing', async (t) => 
   writeFileSync(`${q.deps.spool.incoming}/1jiFk5-0006UE-9T`, 'not an envelope');
   out = '';
   await queueCommand({ ...o, command: 'list' }, q.deps);
-  t.match(out, /\n\n1 submitted message waiting in .*incoming \(moved into the queue by the next queue run\)\n$/, 'one that cannot be read is counted');
+  t.match(out, /\n\n-- damaged spool files \(not delivered; see the main log\) --\ndamaged: 1 file in incoming\/ that cannot be read  \(moved to corrupt\/ by the next queue run\)\n$/, 'one that cannot be read is said to be damaged');
   out = '';
   await queueCommand({ ...o, command: 'count' }, q.deps);
   t.equal(out, '3\n');
+  await queueCommand({ ...o, command: 'run' }, q.deps);
+  out = '';
+  await queueCommand({ ...o, command: 'list' }, q.deps);
+  t.match(out, /\n-- damaged spool files \(not delivered; see the main log\) --\ncorrupt: 1jiFk5-0006UE-9T  \(in \S+\/corrupt\)\n$/, 'after a run: listed as corrupt (point 5)');
   t.equal(await queueCommand({ ...o, command: 'remove', ids: ['1aaaaa-000000-00'] }, q.deps), 66);
 });
 

@@ -3,8 +3,9 @@ import { readdirSync } from 'node:fs';
 import { fakeQueue } from '../../fixtures/queue/fake-deps.js';
 import { submitMessage, type SubmitOptions } from '../../lib/queue/submit.js';
 import { removeMessages, runQueue } from '../../lib/queue/queue.js';
-import { listMessages, readHeader } from '../../lib/queue/spool.js';
-import { formatListing } from '../../lib/queue/listing.js';
+import { listMessages, readHeader, storeMessage } from '../../lib/store/spool.js';
+import { newHeader } from '../../lib/store/header.js';
+import { formatListing } from '../../lib/report/listing.js';
 
 const MSG = Buffer.from('Subject: test\r\n\r\nbody\r\n');
 const opts: SubmitOptions = { queueOnly: false, queueDeferred: true, errorMode: 'p', verbose: false, submitter: { uid: 0, user: 'root' } };
@@ -132,7 +133,7 @@ t.test('-Mrm removes, logs, and reports unknown ids', async (t) => {
   const r = await submitMessage({ sender: 'a@x.test', recipients: ['b@y.test'] }, MSG, { ...opts, queueOnly: true }, q.deps);
   t.equal(q.sent.length, 0, '-odq: no attempt');
   const out = removeMessages([r.id, '1aaaaa-000000-00', '../x'], q.deps, 'root');
-  t.same(out, { removed: [r.id], missing: ['1aaaaa-000000-00', '../x'], locked: [] });
+  t.same(out, { removed: [r.id], missing: ['1aaaaa-000000-00', '../x'], locked: [], denied: [] });
   t.match(q.log.join('\n'), new RegExp(`${r.id} removed by root\\n${r.id} Completed`));
   t.same(listMessages(q.deps.spool), []);
 });
@@ -147,14 +148,20 @@ t.test('a queue run by someone who cannot write input/ is refused', async (t) =>
 
 t.test('a damaged header does not stop the run for the others', async (t) => {
   const q = fakeQueue(t.testdir());
-  const o = { ...opts, queueOnly: true };
-  const a = await submitMessage({ sender: 'a@x.test', recipients: ['b@y.test'] }, MSG, o, q.deps);
-  const b = await submitMessage({ sender: 'a@x.test', recipients: ['c@y.test'] }, MSG, o, q.deps);
+  const a = newHeader('1jiFk5-0006UE-9A', 'a@x.test', ['b@y.test'], 0, q.clock.now, { uid: 0, user: 'root' });
+  const b = newHeader('1jiFk5-0006UE-9B', 'a@x.test', ['c@y.test'], 0, q.clock.now, { uid: 0, user: 'root' });
+  storeMessage(q.deps.spool, a, MSG);
+  storeMessage(q.deps.spool, b, MSG);
   const { writeFileSync } = await import('node:fs');
   writeFileSync(`${q.deps.spool.input}/${a.id}-H`, '{broken');
   await runQueue({ force: true, by: 'root' }, q.deps);
   t.same(q.sent.map((s) => s.envelope.recipients), [['c@y.test']]);
-  t.match(q.said.join('\n'), new RegExp(`${a.id}: .*bad spool header: not JSON`));
-  t.same(listMessages(q.deps.spool), [a.id], 'left for the administrator');
+  t.match(q.log.join('\n'), new RegExp(`${a.id} spool file ${a.id}-H refused \\(damaged \\(bad spool header: not JSON\\)\\): frozen, moved to \\S+/corrupt/${a.id}-H`));
+  t.match(q.log.join('\n'), new RegExp(`${a.id} spool file ${a.id}-D set aside with it: frozen, moved to \\S+/corrupt/${a.id}-D`));
+  t.same(listMessages(q.deps.spool), [], 'out of the queue');
+  t.same(readdirSync(q.deps.spool.corrupt).sort(), [`${a.id}-D`, `${a.id}-H`], 'in corrupt/ for the administrator');
+  const before = q.log.length;
+  await runQueue({ force: true, by: 'root' }, q.deps);
+  t.same(q.log.slice(before).filter((l) => /refused/.test(l)), [], 'said once, not on every run (point 5)');
   void b;
 });

@@ -2,7 +2,7 @@ import t from 'tap';
 import { readdirSync } from 'node:fs';
 import { fakeQueue } from '../../fixtures/queue/fake-deps.js';
 import { submitMessage, type SubmitOptions } from '../../lib/queue/submit.js';
-import { listMessages, readHeader } from '../../lib/queue/spool.js';
+import { listMessages, readHeader } from '../../lib/store/spool.js';
 
 const MSG = Buffer.from('Subject: test\r\n\r\nbody\r\n');
 const opts: SubmitOptions = { queueOnly: false, queueDeferred: true, errorMode: 'p', verbose: false, submitter: { uid: 0, user: 'root' } };

@@ -43,6 +43,12 @@ const RICH = [
   'tls_min_version = TLSv1.3',
   'tls_pin_sha256 = ' + 'ab'.repeat(32),
   'delivery_timeout = 90s',
+  'check_spool_space = 512K',
+  'check_spool_inodes = 0',
+  'trusted_users = www-data : backup',
+  'untrusted_set_sender = <; ^(?:a|b)-bounces@example\\.com$ ; *@example.org',
+  'no_local_from_check',
+  'local_sender_retain',
 ].join('\n');
 
 /** A line a file may hold: an unset option prints `name =`, which only options that take an empty value accept. */

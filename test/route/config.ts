@@ -37,6 +37,8 @@ t.test('defaults', async (t) => {
       'auth_password_command',
       'auth_password_file',
       'auth_username',
+      'check_spool_inodes',
+      'check_spool_space',
       'command_timeout',
       'connect_timeout',
       'delivery_mode',
@@ -47,6 +49,8 @@ t.test('defaults', async (t) => {
       'helo_data',
       'hosts_auth_cleartext',
       'hosts_require_tls',
+      'local_from_check',
+      'local_sender_retain',
       'log_file_path',
       'port',
       'protocol',
@@ -63,6 +67,8 @@ t.test('defaults', async (t) => {
       'tls_require_ciphers',
       'tls_verify_cert_hostnames',
       'tls_verify_certificates',
+      'trusted_users',
+      'untrusted_set_sender',
     ],
     'the documented option names',
   );
@@ -318,4 +324,28 @@ t.test('-O options: checked as lines of the file, named in errors, over the file
   const missing = await loadConfig('/nonexistent/send-smarthost.conf', { mustExist: false, overrides: [{ name: 'route_data', value: 'mx.example.test' }] });
   t.equal(missing.route?.hostText, 'mx.example.test', 'with no file, -O options are the whole configuration');
   t.equal(missing.missing, undefined);
+});
+
+t.test('check_spool_space, check_spool_inodes: Exim\'s names, sizes and defaults (issue 9, point 2)', async (t) => {
+  const d = parseConfig('', 'f');
+  t.equal(d.checkSpoolSpace, 10 * 1024 * 1024, 'default 10M, as Exim');
+  t.equal(d.checkSpoolInodes, 100, 'default 100, as Exim');
+  t.equal(parseConfig('check_spool_space = 512K\n', 'f').checkSpoolSpace, 512 * 1024);
+  t.equal(parseConfig('check_spool_space = 2G\n', 'f').checkSpoolSpace, 2 * 1024 ** 3);
+  t.equal(parseConfig('check_spool_space = 0\n', 'f').checkSpoolSpace, 0, '0: no check');
+  t.throws(() => parseConfig('check_spool_space = 10 MB\n', 'f'), /f:1: bad check_spool_space "10 MB" \(a size such as 10M, 512K or 0\)/);
+  t.throws(() => parseConfig('check_spool_inodes = lots\n', 'f'), /f:1: bad check_spool_inodes "lots"/);
+});
+
+t.test('trusted_users, untrusted_set_sender, local_from_check, local_sender_retain (issue 9, point 9)', async (t) => {
+  const d = parseConfig('', 'f');
+  t.same([d.trustedUsers, d.untrustedSetSender, d.localFromCheck, d.localSenderRetain], [[], ['*'], true, false]);
+  const c = parseConfig('trusted_users = www-data : backup\nuntrusted_set_sender = ^\\w+-bounces@example\\.com$ : *@example.org\nno_local_from_check\nlocal_sender_retain\n', 'f');
+  t.same(c.trustedUsers, ['www-data', 'backup']);
+  t.same(c.untrustedSetSender, ['^\\w+-bounces@example\\.com$', '*@example.org']);
+  t.same([c.localFromCheck, c.localSenderRetain], [false, true]);
+  t.same(parseConfig('untrusted_set_sender =\n', 'f').untrustedSetSender, [], 'empty: no untrusted user sets a sender (Exim\'s default)');
+  t.throws(() => parseConfig('local_sender_retain = true\n', 'f'), /f:1: local_sender_retain needs local_from_check = false/);
+  t.throws(() => parseConfig('trusted_users = ro ot\n', 'f'), /bad user name "ro ot" in trusted_users/);
+  t.throws(() => parseConfig('untrusted_set_sender = ^(\n', 'f'), /bad regular expression "\^\(" in untrusted_set_sender/);
 });

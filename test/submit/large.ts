@@ -66,7 +66,7 @@ t.test('a line over 998 octets stops the copy (the message is then re-encoded in
 t.test('a large message: spilled to a file while read, prepared like a small one, never whole in memory', async (t) => {
   const dir = t.testdir();
   const cfg = { ...defaultConfig(), systemAliasesFile: '' };
-  const a = await acceptor(cfg, 'host.example.test', noTrace, () => {});
+  const a = await acceptor(cfg, 'host.example.test', noTrace, () => {}, 'root');
   const line = 'The quick brown fox jumps over the lazy dog, 0123456789.\n';
   const body = line.repeat(Math.ceil((IN_MEMORY_MAX * 1.5) / line.length));
   for (const [name, text, args] of [

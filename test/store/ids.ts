@@ -1,5 +1,5 @@
 import t from 'tap';
-import { base62, IdAllocator, idTime, isMessageId, makeId } from '../../lib/queue/ids.js';
+import { base62, IdAllocator, idTime, isMessageId, makeId } from '../../lib/store/ids.js';
 
 t.test('base62 and the id shape', async (t) => {
   t.equal(base62(0, 3), '000');

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { laterRemovals } from '../../lib/queue/later.js';
+import { laterRemovals } from '../../lib/store/later.js';
 
 t.test('background removals: drain waits for every unlink; a missing file is not an error', async (t) => {
   const dir = t.testdir({ a: 'x', b: 'y' });

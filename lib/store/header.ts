@@ -34,8 +34,10 @@ export interface SpoolHeader {
   done: DoneRecipient[];
   /** Arrival (ms since the epoch). */
   arrival: number;
-  /** Size of the -D file in bytes. */
+  /** Size of the data in bytes (the -D file, or a drop file's part after the envelope line). */
   size: number;
+  /** CRC-32 of the data (crc.ts), checked before it is sent; absent in files of older versions (then only the size is checked). */
+  crc?: number;
   /** First temporary failure, last attempt, next due attempt (ms); undefined before the first attempt. */
   firstFailure?: number;
   lastAttempt?: number;
@@ -87,6 +89,7 @@ export function validateHeader(v: unknown, where: string): SpoolHeader {
   });
   if (!doneOk) throw bad(where, 'bad done entry');
   if (!isNum(o.arrival) || !isNum(o.size) || !isNum(o.attempts)) throw bad(where, 'bad times or counters');
+  if (o.crc !== undefined && !(isNum(o.crc) && Number.isInteger(o.crc) && o.crc >= 0 && o.crc <= 0xffffffff)) throw bad(where, 'bad crc');
   if (!optNum(o.firstFailure) || !optNum(o.lastAttempt) || !optNum(o.nextAttempt)) throw bad(where, 'bad retry times');
   if (o.frozen !== undefined && !isStr(o.frozen)) throw bad(where, 'bad frozen');
   if (o.lastError !== undefined && !isStr(o.lastError)) throw bad(where, 'bad lastError');
@@ -100,6 +103,7 @@ export function validateHeader(v: unknown, where: string): SpoolHeader {
     done: (done as DoneRecipient[]).map((d) => ({ recipient: d.recipient, result: d.result, reason: d.reason, ...(isStr(d.host) ? { host: d.host } : {}), at: d.at })),
     arrival: o.arrival,
     size: o.size,
+    ...(o.crc !== undefined ? { crc: o.crc as number } : {}),
     firstFailure: o.firstFailure as number | undefined,
     lastAttempt: o.lastAttempt as number | undefined,
     nextAttempt: o.nextAttempt as number | undefined,

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { newHeader, parseHeader, serializeHeader, validateHeader } from '../../lib/queue/header.js';
+import { newHeader, parseHeader, serializeHeader, validateHeader } from '../../lib/store/header.js';
 
 const base = () => newHeader('1jiFk5-0006UE-9S', 'a@x.test', ['b@y.test'], 10, 1000, { uid: 0, user: 'root' });
 

@@ -1,7 +1,7 @@
 process.env.TZ = 'UTC';
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { buildBounce, dsnStatus, isBounce, limitLine, MAX_HEADER_COPY, rfc5322Date, type BounceInput } from '../../lib/queue/bounce.js';
+import { buildBounce, dsnStatus, isBounce, limitLine, MAX_HEADER_COPY, rfc5322Date, type BounceInput } from '../../lib/report/bounce.js';
 
 /** A small MIME reader for the tests: headers (unfolded, lower-case names) and body. */
 function parseEntity(text: string): { headers: Map<string, string[]>; body: string } {

@@ -4,20 +4,30 @@
  *     <spool_directory>/        0755  owned by root or the spool user
  *       input/                  0700  <id>-D (data, written once), <id>-H (state), <id>-L (lock)
  *       tmp/                    0700  temporary files, renamed into input/
- *       incoming/               1733  drop files of unprivileged submitters (drop.ts)
+ *       incoming/               1733  drop files of unprivileged submitters (drop.ts), their
+ *                                     claims <id>-L and journals <id>-J (journal.ts)
  *       db/                     0700  retry-hints.json (hints.ts)
+ *       corrupt/                0700  damaged or refused files, moved aside (quarantine.ts)
  *
  * A message is in the queue iff its -H exists. Placement order: -D first,
  * then -H; removal: -H first, then -D. A -D without -H (a crash in between)
- * is removed by queue runs once it is a day old. Thin synchronous node:fs I/O.
+ * is removed by queue runs once it is a day old. Every file is read under
+ * one rule (open.ts): no symlink followed, no FIFO blocking, a regular file
+ * with one link and the expected owner; the id inside a header must be its
+ * name's, and the data must have the size and CRC-32 its envelope records,
+ * or the file is refused (Refused) and moved aside. Thin synchronous node:fs I/O.
  */
 import { tmpdir } from 'node:os';
 import { fileData, IN_MEMORY_MAX, type MessageData } from '../data.js';
-import { accessSync, chmodSync, chownSync, constants, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { accessSync, chmodSync, chownSync, closeSync, constants, lstatSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { SmarthostError } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
+import { crashPoint } from './crash.js';
+import { dataCrc } from './crc.js';
 import { parseHeader, serializeHeader, type SpoolHeader } from './header.js';
+import { openChecked, readChecked, readHead, Refused } from './open.js';
+import { shortOfSpace, type Reserve } from './space.js';
 import { isMessageId } from './ids.js';
 import type { Later } from './later.js';
 
@@ -27,13 +37,14 @@ export interface SpoolLayout {
   tmp: string;
   incoming: string;
   db: string;
+  corrupt: string;
 }
 
 /** A day: orphan data files and stale temporary files older than this are removed by queue runs. */
 export const ORPHAN_AGE = 86_400_000;
 
 export function spoolLayout(root: string): SpoolLayout {
-  return { root, input: join(root, 'input'), tmp: join(root, 'tmp'), incoming: join(root, 'incoming'), db: join(root, 'db') };
+  return { root, input: join(root, 'input'), tmp: join(root, 'tmp'), incoming: join(root, 'incoming'), db: join(root, 'db'), corrupt: join(root, 'corrupt') };
 }
 
 const errno = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? String(err);
@@ -51,6 +62,7 @@ export function initSpool(l: SpoolLayout, owner?: { uid: number; gid: number }):
     [l.tmp, 0o700],
     [l.incoming, 0o1733],
     [l.db, 0o700],
+    [l.corrupt, 0o700],
   ];
   const out: string[] = [];
   for (const [dir, mode] of dirs) {
@@ -72,10 +84,11 @@ export type SpoolAccess = { how: 'direct' } | { how: 'drop' } | { how: 'none'; r
 /**
  * Where a submission keeps a large message while it is prepared and sent
  * (lib/submit/large.ts): the spool's tmp/ for the spool owner (debris there
- * is cleaned by queue runs), else the system's temporary directory.
+ * is cleaned by queue runs), else (and when the spool is short of space,
+ * space.ts) the system's temporary directory.
  */
-export function scratchDir(l: SpoolLayout): string {
-  return spoolAccess(l).how === 'direct' ? l.tmp : tmpdir();
+export function scratchDir(l: SpoolLayout, reserve?: Reserve): string {
+  return spoolAccess(l).how === 'direct' && !(reserve && shortOfSpace(l, reserve, IN_MEMORY_MAX)) ? l.tmp : tmpdir();
 }
 
 /** Decide how to queue (checks access(2) with the real uid, which is also the one that writes). */
@@ -103,47 +116,114 @@ const dataPath = (l: SpoolLayout, id: string): string => join(l.input, `${id}-D`
 const headerPath = (l: SpoolLayout, id: string): string => join(l.input, `${id}-H`);
 
 /**
+ * Who may own a file in input/: root, this process's user, or the owner of
+ * input/ itself (a spool made for a dedicated user with --init-spool); no
+ * one else can create a file in that 0700 directory, so anything else was
+ * put there by hand and is refused.
+ */
+export function spoolOwner(l: SpoolLayout): (uid: number) => boolean {
+  let dirOwner = -1;
+  try {
+    dirOwner = lstatSync(l.input).uid;
+  } catch {
+    /* no input/: nothing to read anyway */
+  }
+  const me = process.geteuid?.() ?? 0;
+  return (uid) => uid === 0 || uid === me || uid === dirOwner;
+}
+
+/**
+ * Record the data's size and CRC-32 in `header` (every envelope the store
+ * writes carries them, whatever the caller put there).
+ */
+export function sealHeader(header: SpoolHeader, data: MessageData): SpoolHeader {
+  header.size = dataLength(data);
+  header.crc = dataCrc(data);
+  return header;
+}
+
+const dataLength = (d: MessageData): number => (Buffer.isBuffer(d) ? d.length : d.size);
+
+/**
  * Put a new message in the queue: -D (never replacing one: EEXIST means the id
- * is taken, and the caller picks another), then -H.
+ * is taken, and the caller picks another), then -H, which records the
+ * data's size and CRC-32.
  * @throws the fs error (EEXIST when the id is in use).
  */
 export function storeMessage(l: SpoolLayout, header: SpoolHeader, data: MessageData): void {
+  sealHeader(header, data);
   writeFileAtomic(dataPath(l, header.id), data, { tmpDir: l.tmp, what: 'D', noReplace: true });
   writeFileAtomic(headerPath(l, header.id), serializeHeader(header), { tmpDir: l.tmp, what: 'H' });
 }
 
-/** Replace a message's -H atomically. @throws the fs error */
+/** Replace a message's -H atomically (only ever the -H of `header.id`). @throws the fs error */
 export function writeHeader(l: SpoolLayout, header: SpoolHeader): void {
   writeFileAtomic(headerPath(l, header.id), serializeHeader(header), { tmpDir: l.tmp, what: 'H' });
 }
 
 /**
- * Read a message's -H; undefined when it is not (or no longer) in the queue.
- * @throws SmarthostError E_IO for an unreadable or damaged header.
+ * Read a message's -H under the store's rule; undefined when it is not (or no
+ * longer) in the queue.
+ * @throws Refused: not a regular file of the spool owner with one link, not
+ *   a valid header (`damaged`), or a header whose id is not its name's
+ *   (`damaged`: a copy under another name must never act on that message).
  */
 export function readHeader(l: SpoolLayout, id: string): SpoolHeader | undefined {
   if (!isMessageId(id)) return undefined;
-  let text: string;
+  const path = headerPath(l, id);
+  const r = readChecked(path, { owner: spoolOwner(l) });
+  if (!r) return undefined;
+  let h: SpoolHeader;
   try {
-    text = readFileSync(headerPath(l, id), 'utf8');
+    h = parseHeader(r.buf.toString('utf8'), path);
   } catch (err) {
-    if (errno(err) === 'ENOENT') return undefined;
-    throw new SmarthostError('E_IO', 'temp', `cannot read ${headerPath(l, id)}: ${errno(err)}`, { cause: err });
+    throw new Refused(path, 'damaged', (err as Error).message.replace(`${path}: `, ''));
   }
-  return parseHeader(text, headerPath(l, id));
+  if (h.id !== id) throw new Refused(path, 'damaged', `holds the id ${JSON.stringify(h.id)}, not its name's`);
+  return h;
 }
 
-/** A message's data: in memory up to IN_MEMORY_MAX, else read from the -D file as it is sent (lib/data.ts). @throws the fs error */
-export function readData(l: SpoolLayout, id: string): MessageData {
-  const path = dataPath(l, id);
-  const size = statSync(path).size;
-  return size > IN_MEMORY_MAX ? fileData({ path, offset: 0, size }) : readFileSync(path);
+/**
+ * Whether `data` is what `h` recorded: its size, and its CRC-32 when the
+ * envelope has one (older files only have the size). Undefined when it is,
+ * else why not.
+ */
+export function dataMismatch(h: SpoolHeader, data: MessageData): string | undefined {
+  const size = dataLength(data);
+  if (size !== h.size) return `data is ${size} bytes, its envelope says ${h.size}`;
+  if (h.crc !== undefined) {
+    const crc = dataCrc(data);
+    if (crc !== h.crc) return `data CRC-32 ${crc.toString(16).padStart(8, '0')} differs from its envelope's ${h.crc.toString(16).padStart(8, '0')}`;
+  }
+  return undefined;
+}
+
+/**
+ * A message's data, checked under the store's rule and against its header
+ * (size, CRC-32): in memory up to IN_MEMORY_MAX, else read from the -D file
+ * as it is sent (lib/data.ts).
+ * @throws Refused (`damaged` for a size or CRC mismatch, `missing` when there is no -D)
+ */
+export function readData(l: SpoolLayout, h: SpoolHeader): MessageData {
+  const path = dataPath(l, h.id);
+  const o = openChecked(path, { owner: spoolOwner(l) });
+  if (!o) throw new Refused(path, 'damaged', 'no data file');
+  let data: MessageData;
+  try {
+    const size = o.st.size;
+    data = size > IN_MEMORY_MAX ? fileData({ path, offset: 0, size }) : readHead(o.fd, size);
+  } finally {
+    closeSync(o.fd);
+  }
+  const why = dataMismatch(h, data);
+  if (why) throw new Refused(path, 'damaged', why);
+  return data;
 }
 
 /** Size of a message's data file, or undefined when it is missing. */
 export function dataSize(l: SpoolLayout, id: string): number | undefined {
   try {
-    return statSync(dataPath(l, id)).size;
+    return lstatSync(dataPath(l, id)).size;
   } catch {
     return undefined;
   }
@@ -192,6 +272,7 @@ const unlinkIfThere = (p: string): boolean => {
  */
 export function removeMessage(l: SpoolLayout, id: string, later?: Later): boolean {
   const had = removeSpoolFile(l, headerPath(l, id), later);
+  crashPoint('removed-H');
   removeSpoolFile(l, dataPath(l, id), later);
   return had;
 }
@@ -209,6 +290,8 @@ export function removeSpoolFile(l: SpoolLayout, path: string, later?: Later): bo
     renameSync(path, done);
   } catch (err) {
     if (errno(err) === 'ENOENT') return false;
+    // no room for the new name in tmp/ (a full file system): unlinking needs none
+    if (errno(err) === 'ENOSPC' || errno(err) === 'EDQUOT') return unlinkIfThere(path);
     throw err;
   }
   later.unlink(done);
@@ -224,7 +307,7 @@ export function cleanOrphans(l: SpoolLayout, now: number): string[] {
   const removed: string[] = [];
   const old = (p: string): boolean => {
     try {
-      return now - statSync(p).mtimeMs > ORPHAN_AGE;
+      return now - lstatSync(p).mtimeMs > ORPHAN_AGE; // lstat: a lock is a symlink (lock.ts), never followed
     } catch {
       return false;
     }
@@ -239,7 +322,7 @@ export function cleanOrphans(l: SpoolLayout, now: number): string[] {
   const input = new Set(names(l.input));
   for (const n of input) {
     const id = n.slice(0, 16);
-    // a data file or lock without its message, or a lock's temporary file (lock.ts)
+    // a data file or lock without its message, or a lock's temporary file (lock.ts; `new`: older versions)
     const debris = ((n.endsWith('-D') || n.endsWith('-L')) && n.length === 18 && !input.has(`${id}-H`)) || /-L\.(new|stale)\.\d+$/.test(n);
     if (debris && old(join(l.input, n)) && unlinkIfThere(join(l.input, n))) removed.push(join(l.input, n));
   }

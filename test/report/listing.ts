@@ -1,6 +1,6 @@
 import t from 'tap';
-import { formatAge, formatEntry, formatListing, formatSize } from '../../lib/queue/listing.js';
-import { newHeader } from '../../lib/queue/header.js';
+import { formatAge, formatEntry, formatListing, formatSize } from '../../lib/report/listing.js';
+import { newHeader } from '../../lib/store/header.js';
 
 t.test('age and size as Exim prints them', async (t) => {
   t.equal(formatAge(0), ' 0m');

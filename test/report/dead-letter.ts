@@ -3,7 +3,7 @@ import t from 'tap';
 import { chmodSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { appendDeadLetter, asctime, mboxEntry } from '../../lib/queue/dead-letter.js';
+import { appendDeadLetter, asctime, mboxEntry } from '../../lib/report/dead-letter.js';
 
 const at = new Date(Date.UTC(2026, 10, 8, 13, 2, 38));
 

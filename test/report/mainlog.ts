@@ -1,7 +1,7 @@
 import t from 'tap';
-import { errnoOf, queueLog } from '../../lib/queue/mainlog.js';
+import { errnoOf, queueLog } from '../../lib/report/mainlog.js';
 import { HELD_BACK } from '../../lib/queue/attempt.js';
-import { newHeader } from '../../lib/queue/header.js';
+import { newHeader } from '../../lib/store/header.js';
 import type { Attempt } from '../../lib/types.js';
 
 const att = (over: Partial<Attempt>): Attempt => ({

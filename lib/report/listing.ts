@@ -12,7 +12,7 @@
  * one line per recipient: pending ones indented, delivered or failed ones
  * marked `D`; a blank line after each message. An empty queue prints nothing.
  */
-import type { SpoolHeader } from './header.js';
+import type { SpoolHeader } from '../store/header.js';
 
 /** Age as Exim prints it: `25m`, ` 4h`, `12d` (right-aligned in three columns). */
 export function formatAge(ms: number): string {
@@ -45,4 +45,22 @@ export function formatEntry(h: SpoolHeader, now: number): string {
 /** The whole listing, oldest first; '' for an empty queue. */
 export function formatListing(headers: readonly SpoolHeader[], now: number): string {
   return [...headers].sort((a, b) => a.arrival - b.arrival || (a.id < b.id ? -1 : 1)).map((h) => formatEntry(h, now)).join('');
+}
+
+/**
+ * What -bp says after the queue about damaged files (pure): the names in
+ * corrupt/ (moved there by queue runs; the main log says why), and files
+ * that the next queue run will move there. Nothing when there are none.
+ *
+ *     -- damaged spool files (not delivered; see the main log) --
+ *     corrupt: 1jiFk5-0006UE-9S-D  (in /var/spool/send-smarthost/corrupt)
+ *     damaged: 1jiFr2-0006VA-2k-H  (moved to corrupt/ by the next queue run)
+ */
+export function formatDamaged(p: { pending: string[]; unreadableDrops: number; corrupt: string[]; dir: string }): string {
+  if (p.pending.length === 0 && p.unreadableDrops <= 0 && p.corrupt.length === 0) return '';
+  const lines = ['-- damaged spool files (not delivered; see the main log) --'];
+  for (const n of p.corrupt) lines.push(`corrupt: ${n}  (in ${p.dir})`);
+  for (const n of p.pending) lines.push(`damaged: ${n}  (moved to corrupt/ by the next queue run)`);
+  if (p.unreadableDrops > 0) lines.push(`damaged: ${p.unreadableDrops} file${p.unreadableDrops === 1 ? '' : 's'} in incoming/ that cannot be read  (moved to corrupt/ by the next queue run)`);
+  return lines.join('\n') + '\n';
 }

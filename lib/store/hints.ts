@@ -2,16 +2,20 @@
  * Retry hints per host and address (`db/retry-hints.json`, Exim's retry
  * database in spirit): when connecting to an address of the smarthost fails,
  * the failure and the next time worth trying are remembered under
- * `host:address`, so that a queue run of many messages, or a new submission,
+ * `host:address+port` (Exim's `T:host:ip+port`: another port of the same
+ * address may be another server), so that a queue run of many messages, or a new submission,
  * does not wait for the same dead host again and again. Hints are advice:
  * concurrent writers may overwrite each other (the last one wins), entries
  * expire, and forced deliveries (-qf, -M) ignore them. The decisions are
  * pure; loadHints/saveHints are the thin I/O.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
+import { readChecked } from './open.js';
 import type { Attempt } from '../types.js';
+
+/** Reason given when the hints hold every host back (Exim's words). */
+export const HELD_BACK = 'retry time not reached for any host';
 
 export interface HostHint {
   /** First failure of this run of failures (ms). */
@@ -30,7 +34,13 @@ export const HINT_EXPIRY = 7 * 86_400_000;
 /** Stages at which an attempt says something about the host rather than the message. */
 const HOST_STAGES = new Set(['connect', 'banner', 'ehlo', 'starttls']);
 
-export const hintKey = (host: string, address: string): string => `${host.toLowerCase()}:${address}`;
+export const hintKey = (host: string, address: string, port: number): string => `${host.toLowerCase()}:${address}+${port}`;
+
+/** A host of the route as the hints know it: its name and the port it is tried on. */
+export interface HintHost {
+  name: string;
+  port: number;
+}
 
 /**
  * Update hints from one delivery's attempts (pure): a host-level deferral
@@ -47,7 +57,7 @@ export function updateHints(
 ): Hints {
   const out: Hints = { ...hints };
   for (const a of attempts) {
-    const key = hintKey(a.queried, a.address);
+    const key = hintKey(a.queried, a.address, a.port);
     if (a.result === 'deferred' && HOST_STAGES.has(a.stage)) {
       const prev = out[key];
       const firstFailure = prev?.firstFailure ?? now;
@@ -68,12 +78,13 @@ export function updateHints(
  * Returns the earliest time one of them may be tried, or undefined when a
  * host may be tried now (or nothing is known about it).
  */
-export function hostsHeldBack(hints: Hints, hostNames: readonly string[], now: number): number | undefined {
-  if (hostNames.length === 0) return undefined;
+export function hostsHeldBack(hints: Hints, hosts: readonly HintHost[], now: number): number | undefined {
+  if (hosts.length === 0) return undefined;
   let earliest = Infinity;
-  for (const name of hostNames) {
+  for (const { name, port } of hosts) {
     const prefix = `${name.toLowerCase()}:`;
-    const mine = Object.entries(hints).filter(([k]) => k.startsWith(prefix));
+    const suffix = `+${port}`;
+    const mine = Object.entries(hints).filter(([k]) => k.startsWith(prefix) && k.endsWith(suffix));
     if (mine.length === 0) return undefined;
     for (const [, h] of mine) {
       if (h.next <= now) return undefined;
@@ -88,10 +99,15 @@ const hintsPath = (dbDir: string): string => join(dbDir, 'retry-hints.json');
 /** Read the hints; a missing, unreadable or damaged file is no hints. */
 export function loadHints(dbDir: string): Hints {
   try {
-    const v = JSON.parse(readFileSync(hintsPath(dbDir), 'utf8')) as unknown;
+    // under the store's rule (open.ts): a FIFO or a link there must neither block nor mislead a run
+    const r = readChecked(hintsPath(dbDir), { owner: process.geteuid?.() ?? 0 });
+    if (!r) return {};
+    const v = JSON.parse(r.buf.toString('utf8')) as unknown;
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return {};
     const out: Hints = {};
     for (const [k, h] of Object.entries(v as Record<string, Partial<HostHint>>)) {
+      // keys of older versions had no port (`host:address`): they would match no host, so they go
+      if (!/\+\d+$/.test(k)) continue;
       if (typeof h?.next === 'number' && typeof h.firstFailure === 'number' && typeof h.lastAttempt === 'number') {
         out[k] = { firstFailure: h.firstFailure, lastAttempt: h.lastAttempt, next: h.next, reason: String(h.reason ?? '') };
       }

@@ -9,7 +9,7 @@
 import { writeData, type MessageData } from '../data.js';
 import { closeSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { crashPoint } from './crash.js';
+import { crashPoint, noSpace } from './crash.js';
 
 /**
  * fsync a directory so that a rename or unlink in it is durable. Errors other
@@ -69,10 +69,12 @@ export interface AtomicOptions {
 export function writeFileAtomic(path: string, content: string | MessageData | (string | MessageData)[], opts: AtomicOptions): void {
   const tmp = join(opts.tmpDir, `${basename(path)}.${process.pid}`);
   crashPoint(`${opts.what}:before-tmp`);
+  noSpace(`${opts.what}:open`);
   const fd = openSync(tmp, 'wx', opts.mode ?? 0o600);
   let placed = false;
   try {
     try {
+      noSpace(`${opts.what}:write`);
       for (const part of Array.isArray(content) ? content : [content]) writeData(fd, typeof part === 'string' ? Buffer.from(part) : part);
       fsyncSync(fd);
     } finally {
