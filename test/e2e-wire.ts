@@ -7,7 +7,8 @@
  * waited out the whole drip.
  */
 import t, { type Test } from 'tap';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { startDns, type FakeDns } from '../fixtures/peers/fake-dns.js';
 import { startScriptSmtp, type SmtpScript } from '../fixtures/peers/script-smtp.js';
@@ -37,7 +38,14 @@ t.test('a malformed reply to the end of the data defers the message (was: => and
   t.equal(res.code, 75, res.stderr);
   t.match(res.stderr, /deferred \(temporary failure; not delivered\): .*protocol error at data: the server sent an invalid reply: "2500 looks like ok"/);
   t.notMatch(mainlog, / => /, 'not logged as delivered');
-  t.match(mainlog, / == admin@example\.test .*invalid reply/);
+  t.equal(mainlog, '', 'exit 75: the caller keeps the message, so nothing of it is logged (issue 9, point 7)');
+  // with a spool the message is queued, and the deferral is logged
+  const spool = join(mkdtempSync(join(tmpdir(), 'send-smarthost-wire-')), 'spool');
+  t.teardown(() => rmSync(dirname(spool), { recursive: true, force: true }));
+  const queued = await run(t, { dataEnd: '2500 looks like ok' }, [`spool_directory = ${spool}`]);
+  t.equal(queued.res.code, 0, `queued: ${queued.res.stderr}`);
+  t.notMatch(queued.mainlog, / => /);
+  t.match(queued.mainlog, / == admin@example\.test .*invalid reply/);
 });
 
 t.test('a reply nobody asked for defers the message (was: the 250 taken for the end of the data)', async (t) => {
