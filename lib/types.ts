@@ -196,6 +196,12 @@ export interface Resolved {
   port?: number;
   /** MX preference when the host came from an MX lookup; -1 otherwise (Exim's mx=-1). */
   mx: number;
+  /**
+   * The address records, and every CNAME on the way to them, came back
+   * DNSSEC-authenticated from the resolver (AD; asked only when DANE may
+   * apply): the condition for looking up TLSA records (RFC 7672 §2.2).
+   */
+  secure?: true;
 }
 
 /** The SMTP envelope. `sender` '' is the null sender `<>`. */

@@ -8,7 +8,10 @@ export type TraceEvent =
   | { type: 'route'; hosts: string; options: string }
   | { type: 'dns-start'; name: string; lookup: 'bydns' | 'byname' }
   | { type: 'dns-query'; name: string; rrtype: string; server: string; transport: 'udp' | 'tcp' }
-  | { type: 'dns-result'; name: string; rrtype: string; result: 'succeeded' | 'NXDOMAIN' | 'NO_DATA' | 'SERVFAIL' | 'TIMEOUT' | 'REFUSED' | 'FAILED'; detail?: string }
+  /** `dnssec`: asked with the DO bit; `ad`: whether the answer came back authenticated (only with `dnssec`). */
+  | { type: 'dns-result'; name: string; rrtype: string; result: 'succeeded' | 'NXDOMAIN' | 'NO_DATA' | 'SERVFAIL' | 'TIMEOUT' | 'REFUSED' | 'FAILED'; detail?: string; dnssec?: { ad: boolean; aa: boolean } }
+  /** A TLSA lookup's conclusion for one host (RFC 7672 §2.2): records to verify with, or why DANE does not apply. */
+  | { type: 'dane'; queried: string; port: number; state: 'secure' | 'none' | 'failed'; base?: string; records?: string[]; usable?: number; reason?: string }
   | { type: 'dns-truncated'; name: string; rrtype: string }
   | { type: 'cname'; from: string; to: string }
   | { type: 'fqdn'; queried: string; canonical: string }
@@ -48,12 +51,20 @@ export function formatExim(ev: TraceEvent): string[] {
       return [`finding IP address for ${ev.name}`, ev.lookup === 'bydns' ? 'doing DNS lookup' : 'calling host name lookup (byname)'];
     case 'dns-query':
       return [`DNS query ${ev.name} (${ev.rrtype}) to ${ev.server} over ${ev.transport.toUpperCase()}`];
-    case 'dns-result':
-      return [
+    case 'dns-result': {
+      const line =
         ev.result === 'succeeded'
           ? `DNS lookup of ${ev.name} (${ev.rrtype}) succeeded`
-          : `DNS lookup of ${ev.name} (${ev.rrtype}) gave ${ev.result}${ev.detail ? `: ${ev.detail}` : ''}`,
-      ];
+          : `DNS lookup of ${ev.name} (${ev.rrtype}) gave ${ev.result}${ev.detail ? `: ${ev.detail}` : ''}`;
+      // Exim's words: "requested AD, but got AA" when a DNSSEC answer is not authenticated
+      if (!ev.dnssec || (ev.result !== 'succeeded' && ev.result !== 'NXDOMAIN' && ev.result !== 'NO_DATA')) return [line];
+      return [line, ev.dnssec.ad ? `DNS lookup of ${ev.name} (${ev.rrtype}) is DNSSEC-authenticated (AD)` : `DNS lookup of ${ev.name} (${ev.rrtype}) requested AD, but got ${ev.dnssec.aa ? 'AA' : 'neither'}`];
+    }
+    case 'dane':
+      if (ev.state === 'secure') {
+        return [`DANE: TLSA records for ${ev.queried} port ${ev.port} at _${ev.port}._tcp.${ev.base} (DNSSEC-authenticated), ${ev.usable} usable:`, ...(ev.records ?? []).map((r) => `  TLSA ${r}`)];
+      }
+      return [`DANE ${ev.state === 'failed' ? 'lookup failed' : 'does not apply'} for ${ev.queried} port ${ev.port}: ${ev.reason ?? ''}`];
     case 'dns-truncated':
       return [`DNS answer for ${ev.name} (${ev.rrtype}) truncated: retrying over TCP`];
     case 'cname':

@@ -17,7 +17,22 @@ export const Packet = dns2.Packet;
 export type DnsMessage = InstanceType<typeof dns2.Packet>;
 
 /** The record types send-smarthost asks for. */
-export type RrType = 'A' | 'AAAA' | 'CNAME' | 'MX';
+export type RrType = 'A' | 'AAAA' | 'CNAME' | 'MX' | 'TLSA';
+
+/** Their type codes (dns2 has no name for TLSA, RFC 6698 §7.1: 52). */
+const TYPE_CODE: Readonly<Record<RrType, number>> = { A: 1, AAAA: 28, CNAME: 5, MX: 15, TLSA: 52 };
+
+/** A TLSA record's fields (RFC 6698 §2.1). */
+export interface TlsaData {
+  /** 0 PKIX-TA, 1 PKIX-EE, 2 DANE-TA, 3 DANE-EE. */
+  usage: number;
+  /** 0 the whole certificate, 1 its SubjectPublicKeyInfo. */
+  selector: number;
+  /** 0 exact match, 1 SHA-256, 2 SHA-512. */
+  mtype: number;
+  /** The certificate association data, lower-case hex. */
+  data: string;
+}
 
 /** One answer record, normalised: names lowercased, no trailing dot. */
 export interface DnsRecord {
@@ -29,6 +44,8 @@ export interface DnsRecord {
   data: string;
   /** MX preference. */
   priority?: number;
+  /** A TLSA record's fields (`data` is then the record in presentation form, `3 1 1 ab…`). */
+  tlsa?: TlsaData;
 }
 
 /** What one server said to one query. */
@@ -37,6 +54,12 @@ export interface DnsResponse {
   rcodeName: string;
   aa: boolean;
   tc: boolean;
+  /**
+   * AD: the (validating) resolver says the answer is DNSSEC-authenticated
+   * (RFC 4035 §3.2.3). We do not validate ourselves; this bit is only as
+   * good as the path to the resolver (dns_servers should be local).
+   */
+  ad: boolean;
   answers: DnsRecord[];
   /** The server that answered, as `address` or `address:port` / `[v6]:port`. */
   server: string;
@@ -75,14 +98,17 @@ export function normalizeName(name: string): string {
 
 /**
  * Encode a recursive (RD=1) query for `name`/`rrtype` class IN with an EDNS0
- * OPT record advertising {@link EDNS_UDP_PAYLOAD} bytes.
+ * OPT record advertising {@link EDNS_UDP_PAYLOAD} bytes. With `dnssec` the
+ * DO bit is set (RFC 3225) and AD too (RFC 6840 §5.7), so a validating
+ * resolver says whether the answer is authenticated (Exim's
+ * dnssec_request_domains).
  * @throws SmarthostError E_DNS_NXDOMAIN (perm) when `name` cannot be a DNS name (label over 63 octets, name over 255).
  */
-export function encodeQuery(id: number, name: string, rrtype: RrType): Buffer {
+export function encodeQuery(id: number, name: string, rrtype: RrType, dnssec = false): Buffer {
   const q = new Packet();
-  q.header = new Packet.Header({ id, rd: 1 });
-  q.questions.push(new Packet.Question(normalizeName(name), Packet.TYPE[rrtype], Packet.CLASS.IN));
-  q.additionals.push(Packet.Resource.EDNS([], { udpPayloadSize: EDNS_UDP_PAYLOAD }));
+  q.header = new Packet.Header({ id, rd: 1, ...(dnssec ? { ad: 1 } : {}) } as ConstructorParameters<typeof Packet.Header>[0]);
+  q.questions.push(new Packet.Question(normalizeName(name), TYPE_CODE[rrtype], Packet.CLASS.IN));
+  q.additionals.push(Packet.Resource.EDNS([], { udpPayloadSize: EDNS_UDP_PAYLOAD, doFlag: dnssec }));
   try {
     return q.toBuffer();
   } catch (e) {
@@ -113,7 +139,7 @@ export function answersQuery(msg: DnsMessage, id: number, name: string, rrtype: 
   if (msg.questions.length !== 1) return false;
   const [q] = msg.questions;
   return (
-    normalizeName(q!.name) === normalizeName(name) && q!.type === Packet.TYPE[rrtype] && q!.class === Packet.CLASS.IN
+    normalizeName(q!.name) === normalizeName(name) && q!.type === TYPE_CODE[rrtype] && q!.class === Packet.CLASS.IN
   );
 }
 
@@ -122,21 +148,40 @@ export function hasBrokenAnswers(msg: DnsMessage): boolean {
   return msg.errors.some((e) => e.section === 'questions' || e.section === 'answers');
 }
 
+/**
+ * A TLSA record's RDATA (RFC 6698 §2.1): usage, selector and matching type
+ * octets, then the association data; undefined when shorter than that (a
+ * broken record, ignored). Pure.
+ */
+export function decodeTlsa(rdata: Buffer): TlsaData | undefined {
+  if (rdata.length < 4) return undefined;
+  return { usage: rdata[0]!, selector: rdata[1]!, mtype: rdata[2]!, data: rdata.subarray(3).toString('hex') };
+}
+
+/** A TLSA record in presentation form: `3 1 1 ab12…`. */
+export const tlsaText = (t: TlsaData): string => `${t.usage} ${t.selector} ${t.mtype} ${t.data}`;
+
 /** The answer section as {@link DnsRecord}s (class IN only), plus the header facts. */
 export function toDnsResponse(msg: DnsMessage, server: string): DnsResponse {
   const answers: DnsRecord[] = [];
   for (const rr of msg.answers) {
     if (rr.class !== Packet.CLASS.IN) continue;
-    const type = Packet.typeName(rr.type);
+    const type = rr.type === TYPE_CODE.TLSA ? 'TLSA' : Packet.typeName(rr.type);
     const rec: DnsRecord = { name: normalizeName(rr.name), type, ttl: rr.ttl, data: '' };
     if (type === 'A' || type === 'AAAA') rec.data = (rr.address ?? '').toLowerCase();
     else if (type === 'CNAME') rec.data = normalizeName(rr.domain ?? '');
     else if (type === 'MX') {
       rec.data = normalizeName(rr.exchange ?? '');
       rec.priority = rr.priority ?? 0;
+    } else if (type === 'TLSA') {
+      const tlsa = Buffer.isBuffer(rr.data) ? decodeTlsa(rr.data) : undefined;
+      if (!tlsa) continue; // too short to be a TLSA record: not a usable one
+      rec.tlsa = tlsa;
+      rec.data = tlsaText(tlsa);
     }
     answers.push(rec);
   }
   const { rcode, aa, tc } = msg.header;
-  return { rcode, rcodeName: rcodeName(rcode), aa: aa === 1, tc: tc === 1, answers, server };
+  const ad = (msg.header as { ad?: number }).ad; // decoded by dns2, missing from its typings
+  return { rcode, rcodeName: rcodeName(rcode), aa: aa === 1, tc: tc === 1, ad: ad === 1, answers, server };
 }

@@ -42,6 +42,12 @@ export interface DnsTransportOptions {
   retries: number;
   /** Receives `dns-query` and `dns-truncated` events (a per-call tracer overrides it). */
   tracer?: Tracer;
+  /**
+   * Ask for DNSSEC: the DO bit and AD in every query (Exim's
+   * dnssec_request_domains), so that a validating resolver's AD bit says
+   * which answers are authenticated (DANE needs it, RFC 7672 §2.2).
+   */
+  dnssec?: boolean;
   /** Socket factories, for tests. */
   udp?: (type: 'udp4' | 'udp6') => dgram.Socket;
   tcp?: (opts: net.NetConnectOpts) => net.Socket;
@@ -103,7 +109,8 @@ export function createDnsTransport(opts: DnsTransportOptions): DnsQuery {
   async function tryServer(server: NameServer, name: string, rrtype: RrType, tracer: Tracer): Promise<Outcome> {
     const label = serverLabel(server);
     let id = newId();
-    const query = encodeQuery(id, name, rrtype);
+    const dnssec = opts.dnssec === true;
+    const query = encodeQuery(id, name, rrtype, dnssec);
     tracer({ type: 'dns-query', name, rrtype, server: label, transport: 'udp' });
     const udp = await udpExchange(udpSocket, server, query, timeout, (b) => accept(b, id, name, rrtype), opts.signal);
     if (udp.kind !== 'answer' || udp.msg.header.tc !== 1) return udp;
@@ -111,7 +118,7 @@ export function createDnsTransport(opts: DnsTransportOptions): DnsQuery {
     tracer({ type: 'dns-truncated', name, rrtype });
     id = newId();
     tracer({ type: 'dns-query', name, rrtype, server: label, transport: 'tcp' });
-    return tcpExchange(tcpSocket, server, encodeQuery(id, name, rrtype), timeout, (b) => accept(b, id, name, rrtype), opts.signal);
+    return tcpExchange(tcpSocket, server, encodeQuery(id, name, rrtype, dnssec), timeout, (b) => accept(b, id, name, rrtype), opts.signal);
   }
 
   return async (name, rrtype, callTracer) => {

@@ -21,14 +21,20 @@ export interface ResolveDeps {
   maxCnameHops?: number;
   /** Source of randomness for `randomize` (default Math.random). */
   random?: () => number;
+  /** The queries ask for DNSSEC (dns.ts `dnssec`): results record whether they were authenticated. */
+  dnssec?: boolean;
 }
 
 type DnsResult = TraceEvent & { type: 'dns-result' };
 
-/** One record type looked up for one name, CNAMEs followed. */
+/**
+ * One record type looked up for one name, CNAMEs followed. `secure`: every
+ * answer it took (each CNAME hop, the records, or the denial of NXDOMAIN and
+ * NO_DATA) came back with the AD bit; false for a failure of the lookup.
+ */
 export type TypeLookup =
-  | { ok: true; canonical: string; chain: CnameHop[]; records: DnsRecord[] }
-  | { ok: false; result: DnsResult['result']; error: SmarthostError };
+  | { ok: true; canonical: string; chain: CnameHop[]; records: DnsRecord[]; secure: boolean }
+  | { ok: false; result: DnsResult['result']; error: SmarthostError; secure: boolean };
 
 /**
  * Look up `rrtype` records of `name`, following CNAMEs; when an answer ends
@@ -40,9 +46,13 @@ export async function lookupType(name: string, rrtype: RrType, deps: ResolveDeps
   const maxHops = deps.maxCnameHops ?? DEFAULT_MAX_CNAME_HOPS;
   let current = name;
   let chain: CnameHop[] = [];
+  let secure = true;
+  let last: { ad: boolean; aa: boolean } | undefined;
+  const dnssec = (): { dnssec?: { ad: boolean; aa: boolean } } => (deps.dnssec && last ? { dnssec: last } : {});
   const fail = (result: DnsResult['result'], error: SmarthostError, detail?: string): TypeLookup => {
-    tracer({ type: 'dns-result', name: current, rrtype, result, ...(detail ? { detail } : {}) });
-    return { ok: false, result, error };
+    tracer({ type: 'dns-result', name: current, rrtype, result, ...(detail ? { detail } : {}), ...dnssec() });
+    const denial = result === 'NXDOMAIN' || result === 'NO_DATA';
+    return { ok: false, result, error, secure: denial && secure };
   };
   const via = (): string => (chain.length ? ` (CNAME ${[name, ...chain.map((h) => h.target)].join(' -> ')})` : '');
   for (;;) {
@@ -54,10 +64,14 @@ export async function lookupType(name: string, rrtype: RrType, deps: ResolveDeps
       const result = e.code === 'E_DNS_TIMEOUT' ? 'TIMEOUT' : e.code === 'E_DNS_NXDOMAIN' ? 'NXDOMAIN' : 'FAILED';
       return fail(result, e, e.message);
     }
+    last = { ad: res.ad, aa: res.aa };
+    secure &&= res.ad;
     if (res.rcode === 2) {
+      last = undefined;
       return fail('SERVFAIL', new SmarthostError('E_DNS_SERVFAIL', 'temp', `DNS server ${res.server} failed (SERVFAIL) for ${current} (${rrtype})${via()}`, { host: name }));
     }
     if (res.rcode !== 0 && res.rcode !== 3) {
+      last = undefined;
       return fail('FAILED', new SmarthostError('E_DNS_SERVFAIL', 'temp', `DNS server ${res.server} answered ${res.rcodeName} for ${current} (${rrtype})`, { host: name }), res.rcodeName);
     }
     let f;
@@ -77,11 +91,11 @@ export async function lookupType(name: string, rrtype: RrType, deps: ResolveDeps
     if (f.records.length === 0 && newHops.length === 0) {
       return fail('NO_DATA', new SmarthostError('E_DNS_NODATA', 'perm', `host ${name} has no ${rrtype} record${via()}`, { host: name }));
     }
-    tracer({ type: 'dns-result', name: current, rrtype, result: 'succeeded' });
+    tracer({ type: 'dns-result', name: current, rrtype, result: 'succeeded', ...dnssec() });
     for (const h of newHops) tracer({ type: 'cname', from: h.name, to: h.target });
     chain = f.chain;
     if (f.records.length > 0 || f.complete) {
-      return { ok: true, canonical: f.canonical, chain, records: f.records };
+      return { ok: true, canonical: f.canonical, chain, records: f.records, secure };
     }
     current = f.canonical; // the resolver gave only the CNAME: ask for the target
   }
@@ -112,7 +126,9 @@ export async function resolveByDns(name: string, family: FamilyPolicy, mx: numbe
   for (const [t, r] of byType) {
     if (!r.ok && r.error.kind !== 'perm') deps.tracer({ type: 'note', text: `ignoring the temporary ${t} failure for ${name}: using the addresses found` });
   }
-  return finish({ queried: name, canonical: first.canonical, chain: first.chain, addresses, mx, ...(port !== undefined ? { port } : {}) }, deps.tracer);
+  // DANE needs the addresses (and every CNAME on the way) authenticated: each lookup that gave some (RFC 7672 §2.2.2)
+  const secure = deps.dnssec === true && results.every((r) => !r.ok || r.records.length === 0 || r.secure);
+  return finish({ queried: name, canonical: first.canonical, chain: first.chain, addresses, mx, ...(port !== undefined ? { port } : {}), ...(secure ? { secure } : {}) }, deps.tracer);
 }
 
 /** The most temporary error; between permanent ones NXDOMAIN beats NODATA. */

@@ -71,6 +71,8 @@ async function resolveMx(spec: HostSpec, route: RouteOptions, deps: ResolveDeps)
   const hosts: Resolved[] = [];
   const errors: SmarthostError[] = [];
   for (const s of settled) {
+    // an MX RRset that is not authenticated leaves no exchange secure (RFC 7672 §2.2.1)
+    if (s.status === 'fulfilled' && !mx.secure) delete s.value.secure;
     if (s.status === 'fulfilled') hosts.push(s.value);
     else if (s.reason instanceof SmarthostError) errors.push(s.reason);
     else throw s.reason;

@@ -69,6 +69,7 @@ t.test('toDnsResponse normalises the answer section', async (t) => {
     rcodeName: 'NXDOMAIN',
     aa: true,
     tc: false,
+    ad: false,
     server: '192.0.2.53',
     answers: [
       { name: 'x.test', type: 'CNAME', ttl: 10, data: 'y.test' },

@@ -66,6 +66,7 @@ t.test('UDP: one query, normalised answer, traced', async (t) => {
     rcodeName: 'NOERROR',
     aa: true,
     tc: false,
+    ad: false,
     server: `127.0.0.1:${dns.port}`,
     answers: [
       { name: 'mail.dev.example.test', type: 'CNAME', ttl: 300, data: 'mail.example.local' },
@@ -73,7 +74,7 @@ t.test('UDP: one query, normalised answer, traced', async (t) => {
     ],
   });
   t.same(events, [{ type: 'dns-query', name: 'MAIL.Dev.Example.Test.', rrtype: 'A', server: `127.0.0.1:${dns.port}`, transport: 'udp' }]);
-  t.same(dns.queries, [{ name: 'mail.dev.example.test', type: 'A', transport: 'udp' }]);
+  t.same(dns.queries, [{ name: 'mail.dev.example.test', type: 'A', transport: 'udp', dnssec: false }]);
 });
 
 t.test('NXDOMAIN, NODATA, SERVFAIL and MX come back as responses', async (t) => {
@@ -330,4 +331,31 @@ t.test('no socket or timer left behind', async (t) => {
   // the peers' teardowns may still be closing: wait for them, not for our own sockets
   for (let i = 0; i < 50 && handles() !== baseline; i++) await new Promise((r) => setTimeout(r, 20));
   t.equal(handles(), baseline, JSON.stringify(process.getActiveResourcesInfo()));
+});
+
+t.test('dnssec: the DO bit goes out, the AD bit of a validating resolver comes back; TLSA decoded', async (t) => {
+  const zone: ZoneRecord[] = [
+    { name: 'mail.signed.test', type: 'A', data: '127.0.0.1' },
+    { name: '_25._tcp.mail.signed.test', type: 'TLSA', data: '3 1 1 0123456789ABCDEF' },
+    { name: 'mail.plain.test', type: 'A', data: '127.0.0.2' },
+  ];
+  const dns = await startDns(zone, { signed: ['signed.test'] });
+  t.teardown(() => dns.close());
+  const servers = [{ address: '127.0.0.1', port: dns.port }];
+  const secure = createDnsTransport({ servers, timeout: 1000, retries: 0, dnssec: true });
+  const plain = createDnsTransport({ servers, timeout: 1000, retries: 0 });
+
+  const a = await secure('mail.signed.test', 'A');
+  t.equal(a.ad, true, 'a signed zone, asked with DO: AD');
+  t.equal(dns.queries.at(-1)!.dnssec, true, 'the query had the DO bit');
+  t.equal((await plain('mail.signed.test', 'A')).ad, false, 'not asked: no AD');
+  t.equal(dns.queries.at(-1)!.dnssec, false);
+  t.equal((await secure('mail.plain.test', 'A')).ad, false, 'an unsigned zone: no AD');
+
+  const tlsa = await secure('_25._tcp.mail.signed.test', 'TLSA');
+  t.equal(tlsa.ad, true);
+  t.same(tlsa.answers, [{ name: '_25._tcp.mail.signed.test', type: 'TLSA', ttl: 300, data: '3 1 1 0123456789abcdef', tlsa: { usage: 3, selector: 1, mtype: 1, data: '0123456789abcdef' } }]);
+  const none = await secure('_25._tcp.mail.plain.test', 'TLSA');
+  t.equal(none.rcodeName, 'NXDOMAIN');
+  t.equal(none.ad, false);
 });

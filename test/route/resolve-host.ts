@@ -111,7 +111,7 @@ t.test('SERVFAIL and timeouts are temporary; temp beats perm', async (t) => {
   // AAAA times out, A has NODATA: defer (Exim: v6_find_again)
   const mixed: DnsQuery = async (name, rrtype) => {
     if (rrtype === 'AAAA') throw new SmarthostError('E_DNS_TIMEOUT', 'temp', 'timed out');
-    return { rcode: 0, rcodeName: 'NOERROR', aa: false, tc: false, answers: [], server: 'x' };
+    return { rcode: 0, rcodeName: 'NOERROR', aa: false, tc: false, ad: false, answers: [], server: 'x' };
   };
   await t.rejects(byDns('a.test', 'any', { query: mixed, tracer: () => {} }), { code: 'E_DNS_TIMEOUT', kind: 'temp' });
 });
@@ -119,7 +119,7 @@ t.test('SERVFAIL and timeouts are temporary; temp beats perm', async (t) => {
 t.test('one family failing while the other has addresses: use them, trace it', async (t) => {
   const { query } = zoneQuery('v6');
   const flaky: DnsQuery = async (name, rrtype, tr) => {
-    if (rrtype === 'AAAA') return { rcode: 2, rcodeName: 'SERVFAIL', aa: false, tc: false, answers: [], server: 'x' };
+    if (rrtype === 'AAAA') return { rcode: 2, rcodeName: 'SERVFAIL', aa: false, tc: false, ad: false, answers: [], server: 'x' };
     return query(name, rrtype, tr);
   };
   const events: TraceEvent[] = [];
@@ -164,7 +164,7 @@ t.test('the trace keeps AAAA before A even when A answers first', async (t) => {
 });
 
 t.test('odd rcodes and bugs', async (t) => {
-  const notimp: DnsQuery = async () => ({ rcode: 4, rcodeName: 'NOTIMP', aa: false, tc: false, answers: [], server: 'x' });
+  const notimp: DnsQuery = async () => ({ rcode: 4, rcodeName: 'NOTIMP', aa: false, tc: false, ad: false, answers: [], server: 'x' });
   await t.rejects(byDns('a.test', 'ipv4_only', { query: notimp, tracer: () => {} }), { code: 'E_DNS_SERVFAIL', kind: 'temp', message: /answered NOTIMP/ });
   const buggy: DnsQuery = async () => {
     throw new TypeError('bug');
