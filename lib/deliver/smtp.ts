@@ -22,6 +22,7 @@ import { connectTo } from './connect.js';
 import { tlsOptionsFor } from './tls.js';
 import { withSharedContext } from './context.js';
 import { parseEhlo, planTransaction, type Downgrade, type Extensions } from './extensions.js';
+import { watchHandshake, type SessionFacts } from './session-facts.js';
 
 /** The longest timer Node keeps (a larger one fires at once): "no limit" for nodemailer's connection timer. */
 const MAX_TIMER = 2 ** 31 - 1;
@@ -53,6 +54,8 @@ export interface SessionParams {
   signal?: AbortSignal;
   /** Converts an 8-bit message for a server without 8BITMIME (see extensions.ts); absent: such a message fails there. */
   downgrade8bit?: Downgrade;
+  /** Filled with what the session shows of the server as it goes (session-facts.ts; `check`). */
+  facts?: SessionFacts;
 }
 
 export interface RecipientReply {
@@ -112,6 +115,7 @@ function sharedContext(tls: ReturnType<typeof tlsOptionsFor>): ReturnType<typeof
  *   E_TLS_REQUIRED, E_TLS, E_AUTH, E_SMTP_TEMP, E_SMTP_PERM, E_PROTOCOL
  */
 export async function openSession(p: SessionParams): Promise<Session> {
+  const facts = p.facts;
   let nameChecked = false;
   const tls = tlsOptionsFor({
     queried: p.queried,
@@ -119,6 +123,7 @@ export async function openSession(p: SessionParams): Promise<Session> {
     verifyNames: p.verifyNames,
     ...p.tlsExtra,
     onPin: (r) => {
+      if (facts) facts.pin = { ok: r.ok };
       if (r.ok) p.tracer({ type: 'note', text: `TLS server key matches tls_pin_sha256: ${pinText(r.got)}` });
       else {
         nameChecked = true;
@@ -128,6 +133,7 @@ export async function openSession(p: SessionParams): Promise<Session> {
     },
     onVerify: (r) => {
       nameChecked = true;
+      if (facts) facts.nameCheck = { name: r.name, ok: r.ok, ...(r.matched ? { matched: r.matched } : {}), ...(r.error ? { reason: r.error.message } : {}) };
       p.tracer(
         r.ok
           ? { type: 'tls-verify-ok', subject: r.dn, certName: r.name, ...(r.matched ? { san: r.matched } : {}) }
@@ -136,7 +142,8 @@ export async function openSession(p: SessionParams): Promise<Session> {
     },
   });
   const tlsOptions = sharedContext(tls);
-  const transcript = new Transcript(p.tracer, { queried: p.queried, sni: tls.servername, verifyNames: p.verifyNames });
+  const transcript = new Transcript(p.tracer, { queried: p.queried, sni: tls.servername, verifyNames: p.verifyNames, implicit: p.implicitTls === true }, facts);
+  if (facts && tls.servername) facts.sni = tls.servername;
   const where = `${p.canonical} [${p.address}]:${p.port}`;
   // the deadline that cuts the connection: p.signal while opening, then the one of the
   // message being sent (a queue run reuses the session for many messages, see pool.ts)
@@ -157,6 +164,7 @@ export async function openSession(p: SessionParams): Promise<Session> {
       port: p.port,
       connectTimeout: p.connectTimeout,
       ...(p.implicitTls ? { tls: tlsOptions, handshakeTimeout: p.commandTimeout } : {}),
+      ...(facts ? { onTls: (s: TLSSocket) => watchHandshake(s, facts) } : {}),
       onConnected: () => {
         transcript.connected(p.address);
         if (p.implicitTls) p.tracer({ type: 'tls-start', certName: p.queried, sni: tls.servername ?? '(none: IP literal)', verifyNames: p.verifyNames });
@@ -202,6 +210,7 @@ export async function openSession(p: SessionParams): Promise<Session> {
     command: (text) => transcript.command(text),
     reply: (reply, to) => transcript.reply(reply, to),
     discarded: (octets) => transcript.discarded(octets),
+    ...(facts ? { upgrading: () => watchHandshake(conn._socket as TLSSocket, facts) } : {}),
     fail: (err) => {
       breakSession(err);
       conn.close();
@@ -237,9 +246,12 @@ export async function openSession(p: SessionParams): Promise<Session> {
     p.tracer({ type: 'tls-ok', protocol: info.protocol, cipher: info.cipher });
   }
   if (p.auth) {
+    const tried: SessionFacts['auth'] = facts ? (facts.auth = { username: p.auth.username, source: p.auth.source, ok: false }) : undefined;
     try {
-      const auth = authenticate(conn, p.auth, { where, queried: p.queried, address: p.address, ehlo: transcript.ehloReply, secure: conn.secure });
+      const onChoice = (mechanism: string): void => void (tried && (tried.mechanism = mechanism));
+      const auth = authenticate(conn, p.auth, { where, queried: p.queried, address: p.address, ehlo: transcript.ehloReply, secure: conn.secure, onChoice });
       await raceSignal(Promise.race([auth, whenBroken]), p.signal);
+      if (tried) tried.ok = true;
     } catch (err) {
       conn.close();
       release();
