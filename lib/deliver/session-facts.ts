@@ -39,6 +39,11 @@ export interface NameCheckFacts {
 }
 
 export interface SessionFacts {
+  /** What the session was asked for (hosts_require_tls, tls_verify_cert_hostnames, protocol = smtps). */
+  requireTls?: boolean;
+  verifyNames?: boolean;
+  /** protocol = smtps: TLS from the first byte. */
+  implicitTls?: boolean;
   /** The greeting, lines joined with `\n`. */
   banner?: string;
   /** Every EHLO reply in order; `secure`: sent under TLS. */
@@ -47,22 +52,22 @@ export interface SessionFacts {
   starttlsOffered?: boolean;
   /** The reply to STARTTLS, when it was sent. */
   starttlsReply?: string;
-  /** protocol = smtps: TLS from the first byte. */
-  implicitTls: boolean;
   /** SNI sent (absent for an IP literal). */
   sni?: string;
   /** Set once the handshake completed (whatever the verification then said). */
   tls?: { protocol: string; cipher: string };
   certificate?: CertificateFacts;
+  /** Why the chain was refused (OpenSSL's or Node's code: CERT_HAS_EXPIRED, UNABLE_TO_VERIFY_LEAF_SIGNATURE, …). */
+  chainError?: string;
   /** Absent when the name was not checked (chain refused first, or the host is not in tls_verify_cert_hostnames). */
   nameCheck?: NameCheckFacts;
   /** tls_pin_sha256, when set: whether the server's key matched. */
   pin?: { ok: boolean };
-  /** AUTH with the credentials configured for this host. */
-  auth?: { username: string; source: string; mechanism?: string; ok: boolean };
+  /** Credentials configured for this host; `attempted` once the session reached AUTH, `ok` when the server accepted them. */
+  auth?: { username: string; source: string; attempted: boolean; mechanism?: string; ok: boolean };
 }
 
-export const newSessionFacts = (implicitTls: boolean): SessionFacts => ({ ehlo: [], implicitTls });
+export const newSessionFacts = (): SessionFacts => ({ ehlo: [] });
 
 const iso = (text: string): string => {
   const t = Date.parse(text);

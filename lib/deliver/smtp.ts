@@ -116,6 +116,10 @@ function sharedContext(tls: ReturnType<typeof tlsOptionsFor>): ReturnType<typeof
  */
 export async function openSession(p: SessionParams): Promise<Session> {
   const facts = p.facts;
+  if (facts) {
+    Object.assign(facts, { requireTls: p.requireTls, verifyNames: p.verifyNames, implicitTls: p.implicitTls === true });
+    if (p.auth) facts.auth = { username: p.auth.username, source: p.auth.source, attempted: false, ok: false };
+  }
   let nameChecked = false;
   const tls = tlsOptionsFor({
     queried: p.queried,
@@ -152,7 +156,11 @@ export async function openSession(p: SessionParams): Promise<Session> {
     new SmarthostError('E_TIMEOUT', 'temp', `${where}: ${(signal!.reason as Error).message} at ${stage}`, { host: p.queried, address: p.address, stage });
   const refused = (err: unknown, stage: Stage): SmarthostError => {
     const error = classifySmtpError(err, stage, { ...p, starttlsOffered: transcript.starttlsOffered });
-    if (error.code === 'E_TLS_VERIFY' && !nameChecked) p.tracer({ type: 'tls-verify-error', address: p.address, reason: error.message });
+    if (error.code === 'E_TLS_VERIFY' && !nameChecked) {
+      p.tracer({ type: 'tls-verify-error', address: p.address, reason: error.message });
+      const e = err as { originalCode?: string; code?: string };
+      if (facts) facts.chainError = e.originalCode ?? e.code ?? 'unknown';
+    }
     return error;
   };
   p.tracer({ type: 'connect', queried: p.queried, canonical: p.canonical, address: p.address, port: p.port });
@@ -246,7 +254,8 @@ export async function openSession(p: SessionParams): Promise<Session> {
     p.tracer({ type: 'tls-ok', protocol: info.protocol, cipher: info.cipher });
   }
   if (p.auth) {
-    const tried: SessionFacts['auth'] = facts ? (facts.auth = { username: p.auth.username, source: p.auth.source, ok: false }) : undefined;
+    const tried = facts?.auth;
+    if (tried) tried.attempted = true;
     try {
       const onChoice = (mechanism: string): void => void (tried && (tried.mechanism = mechanism));
       const auth = authenticate(conn, p.auth, { where, queried: p.queried, address: p.address, ehlo: transcript.ehloReply, secure: conn.secure, onChoice });

@@ -16,7 +16,7 @@ t.test('STARTTLS with the right certificate: every fact, in order', async (t) =>
   const smtp = await startSmtp({ cert: 'dev-wildcard', banner: 'fake ESMTP ready' });
   t.teardown(() => smtp.close());
   const events: TraceEvent[] = [];
-  const facts = newSessionFacts(false);
+  const facts = newSessionFacts();
   const s = await openSession(sessionParams(smtp.port, events, { facts }));
   await s.quit();
   t.match(facts.banner, /^220 .*fake ESMTP ready$/);
@@ -38,13 +38,13 @@ t.test('STARTTLS with the right certificate: every fact, in order', async (t) =>
   });
   t.same(facts.nameCheck, { name: 'mail.dev.example.test', ok: true, matched: 'DNS:*.dev.example.test' });
   t.equal(facts.auth, undefined, 'no credentials, no AUTH');
-  t.equal(facts.implicitTls, false);
+  t.same([facts.implicitTls, facts.requireTls, facts.verifyNames], [false, true, true]);
 });
 
 t.test('a certificate naming only the CNAME target: the certificate and the failed name check', async (t) => {
   const smtp = await startSmtp({ cert: 'target' });
   t.teardown(() => smtp.close());
-  const facts = newSessionFacts(false);
+  const facts = newSessionFacts();
   const e = await failure(openSession(sessionParams(smtp.port, [], { facts })));
   t.equal(e.code, 'E_TLS_VERIFY');
   t.same(facts.certificate?.altNames, ['DNS:mail.example.local']);
@@ -55,20 +55,22 @@ t.test('a certificate naming only the CNAME target: the certificate and the fail
 t.test('an expired certificate: refused by the chain check, still read (notAfter), no name check', async (t) => {
   const smtp = await startSmtp({ cert: 'expired' });
   t.teardown(() => smtp.close());
-  const facts = newSessionFacts(false);
+  const facts = newSessionFacts();
   const e = await failure(openSession(sessionParams(smtp.port, [], { facts })));
   t.equal(e.code, 'E_TLS_VERIFY');
   t.match(e.message, /CERT_HAS_EXPIRED/);
   t.equal(facts.certificate?.notAfter, '2001-01-01T00:00:00.000Z');
   t.equal(facts.nameCheck, undefined);
+  t.equal(facts.chainError, 'CERT_HAS_EXPIRED');
 });
 
 t.test('implicit TLS (protocol = smtps): the handshake is watched from the first byte', async (t) => {
   const smtp = await startSmtp({ cert: 'dev-wildcard', secure: true });
   t.teardown(() => smtp.close());
-  const facts = newSessionFacts(true);
+  const facts = newSessionFacts();
   const s = await openSession(sessionParams(smtp.port, [], { facts, implicitTls: true }));
   await s.quit();
+  t.equal(facts.implicitTls, true);
   t.equal(facts.starttlsOffered, undefined);
   t.same(facts.ehlo.map((x) => x.secure), [true]);
   t.match(facts.certificate, { altNames: ['DNS:*.dev.example.test'] });
@@ -86,13 +88,13 @@ t.test('AUTH: the mechanism used and whether it succeeded', async (t) => {
   });
   t.teardown(() => smtp.close());
   const auth = (pw: string) => ({ username: 'u@example.test', source: 'auth_username', password: async () => pw, allowCleartext: false });
-  const good = newSessionFacts(false);
+  const good = newSessionFacts();
   await (await openSession(sessionParams(smtp.port, [], { facts: good, auth: auth('right') }))).quit();
-  t.same(good.auth, { username: 'u@example.test', source: 'auth_username', mechanism: 'PLAIN', ok: true });
-  const bad = newSessionFacts(false);
+  t.same(good.auth, { username: 'u@example.test', source: 'auth_username', attempted: true, mechanism: 'PLAIN', ok: true });
+  const bad = newSessionFacts();
   const e = await failure(openSession(sessionParams(smtp.port, [], { facts: bad, auth: auth('wrong') })));
   t.equal(e.code, 'E_AUTH');
-  t.same(bad.auth, { username: 'u@example.test', source: 'auth_username', mechanism: 'PLAIN', ok: false });
+  t.same(bad.auth, { username: 'u@example.test', source: 'auth_username', attempted: true, mechanism: 'PLAIN', ok: false });
 });
 
 // What watchHandshake relies on in Node: a client TLSSocket emits 'secure' when the handshake
@@ -102,7 +104,7 @@ t.test('Node contract: the certificate of a refused chain is readable at the cli
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.teardown(() => server.close());
   const port = (server.address() as { port: number }).port;
-  const facts = newSessionFacts(true);
+  const facts = newSessionFacts();
   // no CA given: the test CA is not trusted, so the chain is refused
   const s = tls.connect({ host: '127.0.0.1', port, servername: 'x.other.test', rejectUnauthorized: true });
   watchHandshake(s, facts);
