@@ -25,6 +25,8 @@ import type { QueueDeps } from './queue/deps.js';
 import type { SessionPool } from './deliver/pool.js';
 import type { RouteCache } from './route/cache.js';
 import type { RouteResolution } from './route/resolve.js';
+import type { SessionParams } from './deliver/smtp.js';
+import type { Target } from './deliver/deliver.js';
 
 export { DEFAULT_CONFIG_FILE as DEFAULT_CONFIG } from './route/config.js';
 
@@ -318,19 +320,47 @@ function secretsFor(config: Config) {
   return p;
 }
 
+/**
+ * The parameters of a session to one address of the route, exactly as a
+ * delivery opens it (hosts_require_tls, tls_verify_cert_hostnames, the
+ * credentials by the queried name, the TLS client options).
+ */
+async function sessionParamsFor(config: Config, o: { helo: string; tracer: Tracer; ca: string | undefined; signal: AbortSignal }): Promise<(target: Target) => SessionParams> {
+  const [{ matchHostList }, { toSevenBit }] = await Promise.all([import('./route/hostlist.js'), import('./submit/eightbit.js')]);
+  const { authFor, clientCert } = await secretsFor(config);
+  return ({ resolved, address }) => ({
+    address: address.address,
+    port: resolved.port ?? config.port,
+    queried: resolved.queried,
+    canonical: resolved.canonical,
+    helo: o.helo,
+    requireTls: matchHostList(config.hostsRequireTls, { name: resolved.queried, address: address.address }),
+    verifyNames: matchHostList(config.tlsVerifyCertHostnames, { name: resolved.queried, address: address.address }),
+    ca: o.ca,
+    connectTimeout: config.connectTimeout,
+    commandTimeout: config.commandTimeout,
+    tracer: o.tracer,
+    downgrade8bit: toSevenBit,
+    implicitTls: config.protocol === 'smtps',
+    auth: authFor(resolved.queried, address.address),
+    tlsExtra: { pins: config.tlsPinSha256, minVersion: config.tlsMinVersion, ciphers: config.tlsRequireCiphers, ...clientCert },
+    signal: o.signal,
+  });
+}
+
 /** Resolve the route and deliver; the DNS and SMTP code is loaded only here. */
 async function send(config: Config, envelope: Envelope, data: MessageData, helo: string, tracer: Tracer, env: NodeJS.ProcessEnv, share?: RunShare): Promise<Outcome> {
-  const [{ deliver }, { openSession }, { matchHostList }] = await Promise.all([
+  const [{ deliver }, { openSession }, { startDeadline }] = await Promise.all([
     import('./deliver/deliver.js'),
     import('./deliver/smtp.js'),
-    import('./route/hostlist.js'),
+    import('./deliver/deadline.js'),
   ]);
-  const [{ startDeadline }, { toSevenBit }] = await Promise.all([import('./deliver/deadline.js'), import('./submit/eightbit.js')]);
   // secret files first: a missing or insecure one is a configuration error (78) before anything is sent
-  const { authFor, clientCert } = await secretsFor(config);
+  await secretsFor(config);
   const deadline = startDeadline(config.deliveryTimeout); // delivery_timeout: DNS and every attempt
   const { hosts, failures } = await resolveHosts(config, tracer, deadline.signal, share);
   const ca = await (share ? (share.ca ??= trustedRoots(config, env)) : trustedRoots(config, env));
+  const paramsOf = await sessionParamsFor(config, { helo, tracer, ca, signal: deadline.signal });
   const pool = share?.pool;
   const outcome = await deliver(
     envelope,
@@ -342,25 +372,7 @@ async function send(config: Config, envelope: Envelope, data: MessageData, helo:
       signal: deadline.signal,
       ...(pool ? { releaseSession: (s, reusable) => pool.release(s, reusable) } : {}),
       openSession: (target) => {
-        const { resolved, address } = target;
-        const fresh = () => openSession({
-          address: address.address,
-          port: resolved.port ?? config.port,
-          queried: resolved.queried,
-          canonical: resolved.canonical,
-          helo,
-          requireTls: matchHostList(config.hostsRequireTls, { name: resolved.queried, address: address.address }),
-          verifyNames: matchHostList(config.tlsVerifyCertHostnames, { name: resolved.queried, address: address.address }),
-          ca,
-          connectTimeout: config.connectTimeout,
-          commandTimeout: config.commandTimeout,
-          tracer,
-          downgrade8bit: toSevenBit,
-          implicitTls: config.protocol === 'smtps',
-          auth: authFor(resolved.queried, address.address),
-          tlsExtra: { pins: config.tlsPinSha256, minVersion: config.tlsMinVersion, ciphers: config.tlsRequireCiphers, ...clientCert },
-          signal: deadline.signal,
-        });
+        const fresh = () => openSession(paramsOf(target));
         return pool ? pool.open(target, fresh, deadline.signal) : fresh();
       },
     },
