@@ -27,6 +27,7 @@ import type { RouteCache } from './route/cache.js';
 import type { RouteResolution } from './route/resolve.js';
 import type { SessionParams } from './deliver/smtp.js';
 import type { Target } from './deliver/deliver.js';
+import { CHECK_REPORT_VERSION, type CheckReport } from './check-report.js';
 
 export { DEFAULT_CONFIG_FILE as DEFAULT_CONFIG } from './route/config.js';
 
@@ -39,6 +40,8 @@ export interface Io {
   env: NodeJS.ProcessEnv;
   /** Whether stderr is a terminal (colour in traces). */
   stderrIsTTY: boolean;
+  /** Whether stdout is a terminal (colour in `check`'s report); absent: no. */
+  stdoutIsTTY?: boolean;
   /** Login name of the submitter, for the default sender. */
   user: string;
   /** Base name the program was called by (`mailq` lists the queue, `newaliases` is -bi). */
@@ -322,8 +325,8 @@ function secretsFor(config: Config) {
 
 /**
  * The parameters of a session to one address of the route, exactly as a
- * delivery opens it (hosts_require_tls, tls_verify_cert_hostnames, the
- * credentials by the queried name, the TLS client options).
+ * delivery opens it: send() and checkRoute() both use this, so `check`
+ * cannot disagree with a delivery.
  */
 async function sessionParamsFor(config: Config, o: { helo: string; tracer: Tracer; ca: string | undefined; signal: AbortSignal }): Promise<(target: Target) => SessionParams> {
   const [{ matchHostList }, { toSevenBit }] = await Promise.all([import('./route/hostlist.js'), import('./submit/eightbit.js')]);
@@ -379,6 +382,49 @@ async function send(config: Config, envelope: Envelope, data: MessageData, helo:
   ).finally(() => deadline.cancel());
   tracer({ type: 'note', text: `delivery result: ${outcome.result.toUpperCase()}` });
   return outcome;
+}
+
+/**
+ * `send-smarthost check` (lib/ops/check.ts): the route resolved as a
+ * delivery resolves it, then every address opened as a delivery opens it
+ * (the same parameters, sessionParamsFor) and QUIT without sending (probe.ts),
+ * within delivery_timeout. `from` says where route_data came from.
+ * @throws SmarthostError E_CONFIG: no route_data, a secret file missing or insecure, an unreadable tls_verify_certificates.
+ */
+export async function checkRoute(config: Config, o: { tracer: Tracer; env: NodeJS.ProcessEnv; now: () => number; from: 'argument' | 'configuration' }): Promise<CheckReport> {
+  if (!config.route) throw noRouteError(config);
+  const [{ openSession }, { probeHosts }, { checkError, verdict }, { startDeadline }] = await Promise.all([
+    import('./deliver/smtp.js'),
+    import('./deliver/probe.js'),
+    import('./deliver/probe-report.js'),
+    import('./deliver/deadline.js'),
+  ]);
+  const started = o.now();
+  await secretsFor(config); // as send(): a missing or insecure secret file is a configuration error first
+  const deadline = startDeadline(config.deliveryTimeout);
+  try {
+    const { hosts, failures } = await resolveHosts(config, o.tracer, deadline.signal);
+    const ca = await trustedRoots(config, o.env);
+    const paramsOf = await sessionParamsFor(config, { helo: config.heloData ?? localFqdn(), tracer: o.tracer, ca, signal: deadline.signal });
+    const checked = await probeHosts(hosts, { openSession: (target, facts) => openSession({ ...paramsOf(target), facts }), now: o.now, signal: deadline.signal });
+    const unresolved = failures.map((f) => ({ name: f.spec.name, error: checkError(f.error) }));
+    const { deliverable, exitCode, reason, warnings } = verdict(checked, unresolved);
+    return {
+      version: CHECK_REPORT_VERSION,
+      command: 'check',
+      checkedAt: new Date(started).toISOString(),
+      config: config.file,
+      route: { hosts: config.route.hostText, options: config.route.optionText, from: o.from },
+      deliverable,
+      exitCode,
+      reason,
+      hosts: checked,
+      unresolved,
+      warnings,
+    };
+  } finally {
+    deadline.cancel();
+  }
 }
 
 /**
