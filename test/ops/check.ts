@@ -12,7 +12,7 @@ import t, { type Test } from 'tap';
 import { writeFileSync, chmodSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { operatorMain } from '../../lib/ops/program.js';
-import type { Io } from '../../lib/main.js';
+import { memoryIo } from '../../fixtures/peers/memory-io.js';
 import type { CheckReport } from '../../lib/check-report.js';
 import { startDns, type FakeDns } from '../../fixtures/peers/fake-dns.js';
 import { startRecordingSmtp, type Recorded } from '../../fixtures/peers/record-smtp.js';
@@ -26,20 +26,7 @@ t.before(async () => {
 });
 t.teardown(() => dns.close());
 
-function io(env: NodeJS.ProcessEnv = {}, tty = false): Io & { out: string; err: string } {
-  const o = {
-    out: '',
-    err: '',
-    stdin: process.stdin,
-    stdout: (s: string) => void (o.out += s),
-    stderr: (s: string) => void (o.err += s),
-    env,
-    stderrIsTTY: false,
-    stdoutIsTTY: tty,
-    user: 'tester',
-  };
-  return o;
-}
+const io = memoryIo;
 
 async function server(t: Test, cert: FixtureCert, extra: Parameters<typeof startRecordingSmtp>[0] = {}): Promise<Recorded> {
   const smtp = await startRecordingSmtp({ cert, banner: 'test peer', disableReverseLookup: true, ...extra });
