@@ -75,6 +75,9 @@ fastMain(
     get stderrIsTTY() {
       return process.stderr.isTTY === true; // a getter for the same reason as stdin
     },
+    get stdoutIsTTY() {
+      return process.stdout.isTTY === true;
+    },
     user: loginName(),
     invokedAs: basename(process.argv[1] ?? 'send-smarthost'),
     // bin/send-smarthost, which loaded this bundle: run again for the -odb deliverer

@@ -26,6 +26,9 @@ import type { SessionPool } from './deliver/pool.js';
 import type { Acceptor } from './submit/accept.js';
 import type { RouteCache } from './route/cache.js';
 import type { RouteResolution } from './route/resolve.js';
+import type { SessionParams } from './deliver/smtp.js';
+import type { Target } from './deliver/deliver.js';
+import { CHECK_REPORT_VERSION, type CheckReport } from './check-report.js';
 
 export { DEFAULT_CONFIG_FILE as DEFAULT_CONFIG } from './route/config.js';
 
@@ -38,6 +41,8 @@ export interface Io {
   env: NodeJS.ProcessEnv;
   /** Whether stderr is a terminal (colour in traces). */
   stderrIsTTY: boolean;
+  /** Whether stdout is a terminal (colour in `check`'s report); absent: no. */
+  stdoutIsTTY?: boolean;
   /** Login name of the submitter, for the default sender. */
   user: string;
   /** Base name the program was called by (`mailq` lists the queue, `newaliases` is -bi). */
@@ -322,19 +327,47 @@ function secretsFor(config: Config) {
   return p;
 }
 
+/**
+ * The parameters of a session to one address of the route, exactly as a
+ * delivery opens it: send() and checkRoute() both use this, so `check`
+ * cannot disagree with a delivery.
+ */
+async function sessionParamsFor(config: Config, o: { helo: string; tracer: Tracer; ca: string | undefined; signal: AbortSignal }): Promise<(target: Target) => SessionParams> {
+  const [{ matchHostList }, { toSevenBit }] = await Promise.all([import('./route/hostlist.js'), import('./submit/eightbit.js')]);
+  const { authFor, clientCert } = await secretsFor(config);
+  return ({ resolved, address }) => ({
+    address: address.address,
+    port: resolved.port ?? config.port,
+    queried: resolved.queried,
+    canonical: resolved.canonical,
+    helo: o.helo,
+    requireTls: matchHostList(config.hostsRequireTls, { name: resolved.queried, address: address.address }),
+    verifyNames: matchHostList(config.tlsVerifyCertHostnames, { name: resolved.queried, address: address.address }),
+    ca: o.ca,
+    connectTimeout: config.connectTimeout,
+    commandTimeout: config.commandTimeout,
+    tracer: o.tracer,
+    downgrade8bit: toSevenBit,
+    implicitTls: config.protocol === 'smtps',
+    auth: authFor(resolved.queried, address.address),
+    tlsExtra: { pins: config.tlsPinSha256, minVersion: config.tlsMinVersion, ciphers: config.tlsRequireCiphers, ...clientCert },
+    signal: o.signal,
+  });
+}
+
 /** Resolve the route and deliver; the DNS and SMTP code is loaded only here. */
 async function send(config: Config, envelope: Envelope, data: MessageData, helo: string, tracer: Tracer, env: NodeJS.ProcessEnv, share?: RunShare): Promise<Outcome> {
-  const [{ deliver }, { openSession }, { matchHostList }] = await Promise.all([
+  const [{ deliver }, { openSession }, { startDeadline }] = await Promise.all([
     import('./deliver/deliver.js'),
     import('./deliver/smtp.js'),
-    import('./route/hostlist.js'),
+    import('./deliver/deadline.js'),
   ]);
-  const [{ startDeadline }, { toSevenBit }] = await Promise.all([import('./deliver/deadline.js'), import('./submit/eightbit.js')]);
   // secret files first: a missing or insecure one is a configuration error (78) before anything is sent
-  const { authFor, clientCert } = await secretsFor(config);
+  await secretsFor(config);
   const deadline = startDeadline(config.deliveryTimeout); // delivery_timeout: DNS and every attempt
   const { hosts, failures } = await resolveHosts(config, tracer, deadline.signal, share);
   const ca = await (share ? (share.ca ??= trustedRoots(config, env)) : trustedRoots(config, env));
+  const paramsOf = await sessionParamsFor(config, { helo, tracer, ca, signal: deadline.signal });
   const pool = share?.pool;
   const outcome = await deliver(
     envelope,
@@ -346,31 +379,56 @@ async function send(config: Config, envelope: Envelope, data: MessageData, helo:
       signal: deadline.signal,
       ...(pool ? { releaseSession: (s, reusable) => pool.release(s, reusable) } : {}),
       openSession: (target) => {
-        const { resolved, address } = target;
-        const fresh = () => openSession({
-          address: address.address,
-          port: resolved.port ?? config.port,
-          queried: resolved.queried,
-          canonical: resolved.canonical,
-          helo,
-          requireTls: matchHostList(config.hostsRequireTls, { name: resolved.queried, address: address.address }),
-          verifyNames: matchHostList(config.tlsVerifyCertHostnames, { name: resolved.queried, address: address.address }),
-          ca,
-          connectTimeout: config.connectTimeout,
-          commandTimeout: config.commandTimeout,
-          tracer,
-          downgrade8bit: toSevenBit,
-          implicitTls: config.protocol === 'smtps',
-          auth: authFor(resolved.queried, address.address),
-          tlsExtra: { pins: config.tlsPinSha256, minVersion: config.tlsMinVersion, ciphers: config.tlsRequireCiphers, ...clientCert },
-          signal: deadline.signal,
-        });
+        const fresh = () => openSession(paramsOf(target));
         return pool ? pool.open(target, fresh, deadline.signal) : fresh();
       },
     },
   ).finally(() => deadline.cancel());
   tracer({ type: 'note', text: `delivery result: ${outcome.result.toUpperCase()}` });
   return outcome;
+}
+
+/**
+ * `send-smarthost check` (lib/ops/check.ts): the route resolved as a
+ * delivery resolves it, then every address opened as a delivery opens it
+ * (the same parameters, sessionParamsFor) and QUIT without sending (probe.ts),
+ * within delivery_timeout. `from` says where route_data came from.
+ * @throws SmarthostError E_CONFIG: no route_data, a secret file missing or insecure, an unreadable tls_verify_certificates.
+ */
+export async function checkRoute(config: Config, o: { tracer: Tracer; env: NodeJS.ProcessEnv; now: () => number; from: 'argument' | 'configuration' }): Promise<CheckReport> {
+  if (!config.route) throw noRouteError(config);
+  const [{ openSession }, { probeHosts }, { checkError, verdict }, { startDeadline }] = await Promise.all([
+    import('./deliver/smtp.js'),
+    import('./deliver/probe.js'),
+    import('./deliver/probe-report.js'),
+    import('./deliver/deadline.js'),
+  ]);
+  const started = o.now();
+  await secretsFor(config); // as send(): a missing or insecure secret file is a configuration error first
+  const deadline = startDeadline(config.deliveryTimeout);
+  try {
+    const { hosts, failures } = await resolveHosts(config, o.tracer, deadline.signal);
+    const ca = await trustedRoots(config, o.env);
+    const paramsOf = await sessionParamsFor(config, { helo: config.heloData ?? localFqdn(), tracer: o.tracer, ca, signal: deadline.signal });
+    const checked = await probeHosts(hosts, { openSession: (target, facts) => openSession({ ...paramsOf(target), facts }), now: o.now, signal: deadline.signal });
+    const unresolved = failures.map((f) => ({ name: f.spec.name, error: checkError(f.error) }));
+    const { deliverable, exitCode, reason, warnings } = verdict(checked, unresolved);
+    return {
+      version: CHECK_REPORT_VERSION,
+      command: 'check',
+      checkedAt: new Date(started).toISOString(),
+      config: config.file,
+      route: { hosts: config.route.hostText, options: config.route.optionText, from: o.from },
+      deliverable,
+      exitCode,
+      reason,
+      hosts: checked,
+      unresolved,
+      warnings,
+    };
+  } finally {
+    deadline.cancel();
+  }
 }
 
 /**

@@ -21,9 +21,9 @@ const env = withoutTapHooks(process.env);
 // npm test has built dist/ already; pack.mjs only stages and packs
 const tarball = execFileSync(process.execPath, [join(ROOT, 'pack.mjs'), '--out', dir], { env, encoding: 'utf8' }).trim();
 
-t.test('the tarball holds the bundles, man pages and contrib files, and no source', async (t) => {
+t.test('the tarball holds the bundles, man pages, contrib files and JSON schemas, and no source', async (t) => {
   const files = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).trim().split('\n').sort();
-  for (const f of ['package/bin/send-smarthost', 'package/dist/send-smarthost.cjs', 'package/dist/modes.cjs', 'package/man/send-smarthost.8', 'package/man/send-smarthost.conf.5', 'package/contrib/send-smarthost.conf', 'package/contrib/logrotate.d/send-smarthost']) {
+  for (const f of ['package/bin/send-smarthost', 'package/dist/send-smarthost.cjs', 'package/dist/modes.cjs', 'package/man/send-smarthost.8', 'package/man/send-smarthost.conf.5', 'package/contrib/send-smarthost.conf', 'package/contrib/logrotate.d/send-smarthost', 'package/schema/check.schema.json']) {
     t.ok(files.includes(f), `ships ${f}`);
   }
   t.same(files.filter((f) => /\.(ts|mts|cts|map)$/.test(f)), [], 'no TypeScript source, no source map');

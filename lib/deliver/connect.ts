@@ -24,6 +24,8 @@ export interface ConnectParams {
   handshakeTimeout?: number;
   /** Called once the TCP connection is up (before any TLS handshake). */
   onConnected?: () => void;
+  /** Called with the TLS socket as its handshake starts (implicit TLS). */
+  onTls?: (socket: TLSSocket) => void;
   /** Aborting it destroys the socket; the promise rejects with the signal's reason. */
   signal?: AbortSignal;
 }
@@ -78,6 +80,7 @@ export function connectTo(p: ConnectParams): Promise<Socket | TLSSocket> {
         return fail(failure(err as NodeJS.ErrnoException));
       }
       sock = secure;
+      p.onTls?.(secure);
       secure.once('error', onError);
       secure.once('secureConnect', () => {
         clearTimeout(timer);

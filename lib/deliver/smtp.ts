@@ -22,6 +22,7 @@ import { connectTo } from './connect.js';
 import { tlsOptionsFor } from './tls.js';
 import { withSharedContext } from './context.js';
 import { parseEhlo, planTransaction, type Downgrade, type Extensions } from './extensions.js';
+import { watchHandshake, type SessionFacts } from './session-facts.js';
 
 /** The longest timer Node keeps (a larger one fires at once): "no limit" for nodemailer's connection timer. */
 const MAX_TIMER = 2 ** 31 - 1;
@@ -53,6 +54,8 @@ export interface SessionParams {
   signal?: AbortSignal;
   /** Converts an 8-bit message for a server without 8BITMIME (see extensions.ts); absent: such a message fails there. */
   downgrade8bit?: Downgrade;
+  /** Filled with what the session shows of the server as it goes (session-facts.ts; `check`). */
+  facts?: SessionFacts;
 }
 
 export interface RecipientReply {
@@ -112,6 +115,11 @@ function sharedContext(tls: ReturnType<typeof tlsOptionsFor>): ReturnType<typeof
  *   E_TLS_REQUIRED, E_TLS, E_AUTH, E_SMTP_TEMP, E_SMTP_PERM, E_PROTOCOL
  */
 export async function openSession(p: SessionParams): Promise<Session> {
+  const facts = p.facts;
+  if (facts) {
+    Object.assign(facts, { requireTls: p.requireTls, verifyNames: p.verifyNames, implicitTls: p.implicitTls === true });
+    if (p.auth) facts.auth = { username: p.auth.username, source: p.auth.source, attempted: false, ok: false };
+  }
   let nameChecked = false;
   const tls = tlsOptionsFor({
     queried: p.queried,
@@ -119,6 +127,7 @@ export async function openSession(p: SessionParams): Promise<Session> {
     verifyNames: p.verifyNames,
     ...p.tlsExtra,
     onPin: (r) => {
+      if (facts) facts.pin = { ok: r.ok };
       if (r.ok) p.tracer({ type: 'note', text: `TLS server key matches tls_pin_sha256: ${pinText(r.got)}` });
       else {
         nameChecked = true;
@@ -128,6 +137,7 @@ export async function openSession(p: SessionParams): Promise<Session> {
     },
     onVerify: (r) => {
       nameChecked = true;
+      if (facts) facts.nameCheck = { name: r.name, ok: r.ok, ...(r.matched ? { matched: r.matched } : {}), ...(r.error ? { reason: r.error.message } : {}) };
       p.tracer(
         r.ok
           ? { type: 'tls-verify-ok', subject: r.dn, certName: r.name, ...(r.matched ? { san: r.matched } : {}) }
@@ -136,7 +146,8 @@ export async function openSession(p: SessionParams): Promise<Session> {
     },
   });
   const tlsOptions = sharedContext(tls);
-  const transcript = new Transcript(p.tracer, { queried: p.queried, sni: tls.servername, verifyNames: p.verifyNames });
+  const transcript = new Transcript(p.tracer, { queried: p.queried, sni: tls.servername, verifyNames: p.verifyNames, implicit: p.implicitTls === true }, facts);
+  if (facts && tls.servername) facts.sni = tls.servername;
   const where = `${p.canonical} [${p.address}]:${p.port}`;
   // the deadline that cuts the connection: p.signal while opening, then the one of the
   // message being sent (a queue run reuses the session for many messages, see pool.ts)
@@ -145,7 +156,11 @@ export async function openSession(p: SessionParams): Promise<Session> {
     new SmarthostError('E_TIMEOUT', 'temp', `${where}: ${(signal!.reason as Error).message} at ${stage}`, { host: p.queried, address: p.address, stage });
   const refused = (err: unknown, stage: Stage): SmarthostError => {
     const error = classifySmtpError(err, stage, { ...p, starttlsOffered: transcript.starttlsOffered });
-    if (error.code === 'E_TLS_VERIFY' && !nameChecked) p.tracer({ type: 'tls-verify-error', address: p.address, reason: error.message });
+    if (error.code === 'E_TLS_VERIFY' && !nameChecked) {
+      p.tracer({ type: 'tls-verify-error', address: p.address, reason: error.message });
+      const e = err as { originalCode?: string; code?: string };
+      if (facts) facts.chainError = e.originalCode ?? e.code ?? 'unknown';
+    }
     return error;
   };
   p.tracer({ type: 'connect', queried: p.queried, canonical: p.canonical, address: p.address, port: p.port });
@@ -157,6 +172,7 @@ export async function openSession(p: SessionParams): Promise<Session> {
       port: p.port,
       connectTimeout: p.connectTimeout,
       ...(p.implicitTls ? { tls: tlsOptions, handshakeTimeout: p.commandTimeout } : {}),
+      ...(facts ? { onTls: (s: TLSSocket) => watchHandshake(s, facts) } : {}),
       onConnected: () => {
         transcript.connected(p.address);
         if (p.implicitTls) p.tracer({ type: 'tls-start', certName: p.queried, sni: tls.servername ?? '(none: IP literal)', verifyNames: p.verifyNames });
@@ -202,6 +218,7 @@ export async function openSession(p: SessionParams): Promise<Session> {
     command: (text) => transcript.command(text),
     reply: (reply, to) => transcript.reply(reply, to),
     discarded: (octets) => transcript.discarded(octets),
+    ...(facts ? { upgrading: () => watchHandshake(conn._socket as TLSSocket, facts) } : {}),
     fail: (err) => {
       breakSession(err);
       conn.close();
@@ -237,9 +254,13 @@ export async function openSession(p: SessionParams): Promise<Session> {
     p.tracer({ type: 'tls-ok', protocol: info.protocol, cipher: info.cipher });
   }
   if (p.auth) {
+    const tried = facts?.auth;
+    if (tried) tried.attempted = true;
     try {
-      const auth = authenticate(conn, p.auth, { where, queried: p.queried, address: p.address, ehlo: transcript.ehloReply, secure: conn.secure });
+      const onChoice = (mechanism: string): void => void (tried && (tried.mechanism = mechanism));
+      const auth = authenticate(conn, p.auth, { where, queried: p.queried, address: p.address, ehlo: transcript.ehloReply, secure: conn.secure, onChoice });
       await raceSignal(Promise.race([auth, whenBroken]), p.signal);
+      if (tried) tried.ok = true;
     } catch (err) {
       conn.close();
       release();

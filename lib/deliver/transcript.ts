@@ -10,7 +10,9 @@
 import type { Stage } from '../types.js';
 import { maskSecrets, type Tracer } from '../report/trace.js';
 import type { Reply } from './reply.js';
+import { GREETING } from './wire.js';
 import { stageOfCommand } from './smtp-errors.js';
+import type { SessionFacts } from './session-facts.js';
 
 export class Transcript {
   stage: Stage = 'connect';
@@ -21,11 +23,17 @@ export class Transcript {
   dataStarted = false;
   /** Inside an AUTH exchange: the client's continuation lines are secrets. */
   private authing = false;
+  /** TLS is up (implicit TLS, or a 2xx to STARTTLS): the next EHLO reply is one under TLS. */
+  private secure: boolean;
 
+  /** `facts` (check): the greeting, the EHLO replies and STARTTLS's reply are kept there too. */
   constructor(
     private readonly tracer: Tracer,
-    private readonly tls: { queried: string; sni: string | undefined; verifyNames: boolean },
-  ) {}
+    private readonly tls: { queried: string; sni: string | undefined; verifyNames: boolean; implicit?: boolean },
+    private readonly facts?: SessionFacts,
+  ) {
+    this.secure = tls.implicit === true;
+  }
 
   /** The TCP connection is up (with implicit TLS, the handshake comes next). */
   connected(address: string): void {
@@ -58,11 +66,18 @@ export class Transcript {
     this.tracer({ type: 'smtp-in', text: reply.text });
     if (this.authing && reply.code !== 334) this.authing = false;
     if (to === 'DATA' && reply.code === 354) this.dataStarted = true;
+    if (to === GREETING && this.facts) this.facts.banner = reply.text;
     if (to === 'EHLO' || to === 'HELO') {
       this.ehloReply = to === 'EHLO' && reply.code < 300 ? reply.text : '';
       this.starttlsOffered ??= reply.lines.some((l) => /^\d{3}[ -]STARTTLS\b/i.test(l));
+      if (this.facts) {
+        this.facts.ehlo.push({ secure: this.secure, reply: reply.text });
+        if (!this.secure) this.facts.starttlsOffered = this.starttlsOffered;
+      }
     }
+    if (to === 'STARTTLS' && this.facts) this.facts.starttlsReply = reply.text;
     if (to === 'STARTTLS' && reply.code < 300) {
+      this.secure = true;
       this.tracer({ type: 'tls-start', certName: this.tls.queried, sni: this.tls.sni ?? '(none: IP literal)', verifyNames: this.tls.verifyNames });
     }
   }

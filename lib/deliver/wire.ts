@@ -54,6 +54,8 @@ export interface WireHooks {
   discarded(octets: number): void;
   /** The server broke the rules (EPROTOCOL) or a reply took too long (ETIMEDOUT): the session must end with `err`. */
   fail(err: WireError): void;
+  /** nodemailer has just started the STARTTLS handshake (its `_socket` is the TLS socket, not yet secure). */
+  upgrading?(): void;
 }
 
 /** Shaped like nodemailer's errors, for classifySmtpError. */
@@ -108,6 +110,7 @@ export function attachWire(conn: SMTPConnection, hooks: WireHooks, o: { commandT
   const onData = raw._onData.bind(conn);
   raw._onData = (chunk: Buffer): void => {
     if (stopped) return;
+    let upgrade = false;
     for (const item of reader.feed(chunk)) {
       if ('invalid' in item) {
         return fail(wireError('EPROTOCOL', `the server sent an invalid reply: ${JSON.stringify(item.invalid)} (${item.why})`));
@@ -126,10 +129,12 @@ export function attachWire(conn: SMTPConnection, hooks: WireHooks, o: { commandT
         reader.reset();
         owed.unshift(HANDSHAKE);
         clock();
+        upgrade = true;
         break;
       }
     }
-    onData(chunk);
+    onData(chunk); // for a 2xx to STARTTLS, nodemailer starts the handshake before it returns
+    if (upgrade) hooks.upgrading?.();
   };
 
   const sendCommand = raw._sendCommand.bind(conn);

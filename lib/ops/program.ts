@@ -24,6 +24,8 @@ function sendmailFlags(help: Help, width: number): string {
   return ['', 'Sendmail flags (any order, mixed with the recipients):', ...used, '', 'Accepted for sendmail compatibility and ignored:', ...ignored, ''].join('\n');
 }
 
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
 /** The program; `out`/`err` receive what commander prints. */
 export function operatorProgram(out: (text: string) => void, err: (text: string) => void): Command {
   const program = new Command('send-smarthost')
@@ -42,6 +44,20 @@ export function operatorProgram(out: (text: string) => void, err: (text: string)
     .option('--force', 'with --install-links: replace another MTA\'s names, keeping them for --undo')
     .option('--undo', 'with --install-links: remove the links and put back what --force replaced');
   program.configureHelp({ sortSubcommands: false, helpWidth: 100 });
+  program
+    .command('check')
+    .argument('[route]', "a route_data value (e.g. 'mail.example.com bydns ipv4_only'); default: the configuration's")
+    .description(
+      'Resolve the smarthost as a delivery would and open a session to each of its addresses, sending no mail:\n' +
+        'names and CNAME chain, addresses in order, banner, EHLO, STARTTLS, TLS version and cipher, the\n' +
+        "certificate, which name was verified and the verdict, AUTH; then QUIT. Exit 0 when delivery is\n" +
+        'possible, else the code a delivery would have (69, 75; 78 for a configuration error).',
+    )
+    .option('--json', 'write one JSON document on standard output (schema/check.schema.json)')
+    .option('-C <file>', 'use this configuration file')
+    .option('-O <name=value>', 'a configuration option for this run (repeatable)', collect, [])
+    .option('-d', 'debug trace (Exim style) on standard error')
+    .option('-v', 'show the SMTP dialogue on standard error');
   program.addHelpText('after', ({ command }) => {
     const help = command.createHelp();
     return sendmailFlags(help, Math.max(help.padWidth(command, help), ...FLAGS.map((f) => f.flag.length)));
@@ -78,6 +94,12 @@ export async function operatorMain(argv: string[], io: Io): Promise<number> {
     return EX.OK;
   }
   let code: number = EX.OK;
+  program.commands
+    .find((c) => c.name() === 'check')!
+    .action(async (route: string | undefined, o: { json?: boolean; C?: string; O: string[]; d?: boolean; v?: boolean }) => {
+      const { runCheck } = await import('./check.js');
+      code = await runCheck(route, o, io);
+    });
   program.action(async (o: { installLinks?: boolean; prefix?: string; force?: boolean; undo?: boolean }) => {
     if (!o.installLinks) program.error('nothing to do: see --help', { exitCode: EX.USAGE });
     code = await links(io, { prefix: o.prefix, force: o.force === true, undo: o.undo === true });

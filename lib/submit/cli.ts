@@ -100,7 +100,7 @@ const BOOL = new Set(['t', 'i', 'v', 'G', 'U', 'm', 'n']);
 const VALUE = new Set(['f', 'r', 'F', 'N', 'B', 'o', 'b', 'O', 'e', 'R', 'V', 'h', 'L', 'C', 'X', 'A']);
 
 /** The operator commands, parsed by commander (lib/ops/), when the program is called as send-smarthost. */
-export const SUBCOMMANDS: ReadonlySet<string> = new Set<string>([]);
+export const SUBCOMMANDS: ReadonlySet<string> = new Set<string>(['check']);
 
 /**
  * Whether argv asks for the operator surface (lib/ops/, commander) rather
@@ -164,7 +164,7 @@ function senderValue(v: string): string {
  * capital letter is one of sendmail's own options (`-O IgnoreDots`), of
  * which IgnoreDots is honoured and the rest ignored.
  */
-function configOverride(v: string): ConfigOverride | undefined {
+export function configOverride(v: string): ConfigOverride | undefined {
   const m = /^\s*([A-Za-z][\w-]*)\s*(?:=(.*))?$/s.exec(v);
   if (m && /[A-Z]/.test(m[1]!)) return undefined; // sendmail's
   usageIf(!m, `bad -O value ${quote(v)} (want name=value)`);

@@ -7,21 +7,7 @@ import { readFileSync } from 'node:fs';
 import { operatorMain, versionText } from '../../lib/ops/program.js';
 import { FLAGS } from '../../lib/submit/cli.js';
 import { VERSION } from '../../lib/version.js';
-import type { Io } from '../../lib/main.js';
-
-function io(): Io & { out: string; err: string } {
-  const o = {
-    out: '',
-    err: '',
-    stdin: process.stdin,
-    stdout: (s: string) => void (o.out += s),
-    stderr: (s: string) => void (o.err += s),
-    env: {},
-    stderrIsTTY: false,
-    user: 'tester',
-  };
-  return o;
-}
+import { memoryIo as io } from '../../fixtures/peers/memory-io.js';
 
 t.test('--help: usage, the options, and every sendmail flag', async (t) => {
   const x = io();

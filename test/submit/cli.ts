@@ -255,6 +255,10 @@ t.test('operator commands go to lib/ops/ (commander), everything else is sendmai
     [['-t', 'a@y'], 'send-smarthost', false],
     [['-f', '--help', 'a@y'], 'send-smarthost', false],
     [[], 'send-smarthost', false],
+    [['check'], 'send-smarthost', true],
+    [['check', 'mail.example.test', '--json'], 'send-smarthost', true],
+    [['check'], 'sendmail', false], // as sendmail, 'check' is a recipient (a local user named check)
+    [['-v', 'check'], 'send-smarthost', false],
   ];
   for (const [argv, as, want] of rows) t.equal(operatorCommand(argv, as), want, `${as ?? '(default)'} ${argv.join(' ')}`);
 });
