@@ -80,6 +80,8 @@ export interface Config {
   // -- queue: retries and the main log (issue 3; lib/route/retry-rules.ts, lib/report/log.ts) --
   /** retry_rules: Exim retry parameters; empty means no retries (a temporary failure is final). */
   retryRules: RetryRule[];
+  /** delay_warning: Exim's time list (ms, increasing) after which the sender of a message still deferred is warned (default 24h); empty: never. */
+  delayWarning: number[];
   /** log_file_path: the main log (Exim's mainlog format). */
   logFilePath: string;
   /** spool_directory: where queued messages wait (lib/store/spool.ts). */

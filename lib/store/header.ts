@@ -50,6 +50,8 @@ export interface SpoolHeader {
   submitter: Submitter;
   /** The last temporary error, for -bp and the log. */
   lastError?: string;
+  /** How many delay warnings the sender was sent (Exim's warning count; delay_warning). */
+  warnings?: number;
   /** DSN parameters from -N/-R/-V, sent again on every attempt. */
   dsn?: DsnRequest;
 }
@@ -93,6 +95,7 @@ export function validateHeader(v: unknown, where: string): SpoolHeader {
   if (!optNum(o.firstFailure) || !optNum(o.lastAttempt) || !optNum(o.nextAttempt)) throw bad(where, 'bad retry times');
   if (o.frozen !== undefined && !isStr(o.frozen)) throw bad(where, 'bad frozen');
   if (o.lastError !== undefined && !isStr(o.lastError)) throw bad(where, 'bad lastError');
+  if (o.warnings !== undefined && !(isNum(o.warnings) && Number.isInteger(o.warnings) && o.warnings >= 0)) throw bad(where, 'bad warnings');
   const sub = o.submitter as Record<string, unknown> | undefined;
   if (typeof sub !== 'object' || sub === null || !isNum(sub.uid) || !isStr(sub.user)) throw bad(where, 'bad submitter');
   return {
@@ -112,6 +115,7 @@ export function validateHeader(v: unknown, where: string): SpoolHeader {
     bounce: o.bounce === true,
     submitter: { uid: sub.uid, user: sub.user },
     lastError: o.lastError as string | undefined,
+    ...(o.warnings ? { warnings: o.warnings as number } : {}),
     ...(dsnOf(o.dsn) ? { dsn: dsnOf(o.dsn) } : {}),
   };
 }

@@ -4,7 +4,7 @@ import { newHeader, parseHeader, serializeHeader, validateHeader } from '../../l
 const base = () => newHeader('1jiFk5-0006UE-9S', 'a@x.test', ['b@y.test'], 10, 1000, { uid: 0, user: 'root' });
 
 t.test('round trip', async (t) => {
-  const h = { ...base(), firstFailure: 1, lastAttempt: 2, nextAttempt: 3, attempts: 1, dsn: { notify: 'FAILURE', ret: 'HDRS' as const } };
+  const h = { ...base(), firstFailure: 1, lastAttempt: 2, nextAttempt: 3, attempts: 1, warnings: 2, dsn: { notify: 'FAILURE', ret: 'HDRS' as const } };
   const back = parseHeader(serializeHeader(h), 'x');
   t.same(back, h);
   t.ok(serializeHeader(h).endsWith('}\n'));
@@ -21,6 +21,7 @@ t.test('damaged or hostile headers are refused', async (t) => {
     ['bad done', { ...base(), done: [{ recipient: 'x', result: 'maybe', reason: '', at: 1 }] }, /bad done entry/],
     ['bad submitter', { ...base(), submitter: { uid: 'root' } }, /bad submitter/],
     ['bad times', { ...base(), nextAttempt: 'soon' }, /bad retry times/],
+    ['bad warning count', { ...base(), warnings: -1 }, /bad warnings/],
   ];
   for (const [name, v, re] of rows) {
     t.throws(() => (typeof v === 'string' ? parseHeader(v, 'f') : validateHeader(v, 'f')), re, name);
