@@ -82,7 +82,7 @@ async function run(argv: string[], io: Io, pre?: Prepared): Promise<number> {
     const tracer = await tracerFor(inv, io);
     const ctx: SubmitContext = { inv, config, io, tracer, fqdn: localFqdn() };
     const [{ queueCommand }, deps] = await Promise.all([import('./queue/commands.js'), wireQueue(ctx)]);
-    return queueCommand({ command: queueCmd, force: inv.queueForce === true, ids: inv.recipients, by: io.user, out: io.stdout }, deps);
+    return queueCommand({ command: queueCmd, force: inv.queueForce === true, ids: inv.recipients, by: io.user, out: io.stdout, logFile: config.logFilePath }, deps);
   }
   if (!config.route) throw noRouteError(config);
   const tracer = await tracerFor(inv, io);

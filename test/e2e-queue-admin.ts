@@ -1,11 +1,15 @@
 /**
  * The queue's reports to senders and admins, through the built bundle
  * against the dns2 and smtp-server peers (issue 12): delay warnings
- * (delay_warning, with the test clock SEND_SMARTHOST_TEST_NOW).
+ * (delay_warning, with the test clock SEND_SMARTHOST_TEST_NOW), and
+ * --init-spool making the log directory.
  */
 import t from 'tap';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { startDns, type FakeDns } from '../fixtures/peers/fake-dns.js';
 import { message, run, setup } from '../fixtures/peers/queue-env.js';
+import { testConfig } from '../fixtures/peers/run-cli.js';
 
 let dns: FakeDns;
 t.before(async () => {
@@ -47,4 +51,23 @@ t.test('delay warnings: an RFC 3464 "delayed" report to the sender once per inte
   t.equal((await run(['-C', e.conf, '-qf'], { env: HOURS(12) })).code, 0);
   t.equal(e.smtp.messages.length, 3);
   t.match((await run(['-C', e.conf, '-bP', 'delay_warning'])).stdout, /^delay_warning = 4h:8h\n$/);
+});
+
+t.test('--init-spool makes the log directory of log_file_path too, and says so; an existing one is left alone', async (t) => {
+  const e = await setup(t, dns);
+  const logDir = join(e.dir, 'logs', 'send-smarthost');
+  const conf = testConfig({ route: 'smarthost.example.test', dnsPort: dns.port, smtpPort: e.smtp.port, extra: [`spool_directory = ${e.dir}/spool2`, `log_file_path = ${logDir}/mainlog`] });
+  const r = await run(['-C', conf, '--init-spool']);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /\/spool2\/incoming 1733\n/);
+  const adm = process.getuid?.() === 0 && existsSync('/etc/group') && /^adm:/m.test(readFileSync('/etc/group', 'utf8'));
+  const mode = adm ? '2750' : '0750';
+  t.match(r.stdout, new RegExp(`\\n${logDir} ${mode} \\(the log directory${adm ? ', group adm' : ''}\\)\\n$`));
+  t.equal(statSync(logDir).mode & 0o7777, Number.parseInt(mode, 8));
+  const again = await run(['-C', conf, '--init-spool']);
+  t.match(again.stdout, new RegExp(`\\n${logDir} ${mode} \\(the log directory: there already, left as it is\\)\\n$`));
+  mkdirSync(join(e.dir, 'open'), { mode: 0o755 });
+  const mine = testConfig({ route: 'smarthost.example.test', dnsPort: dns.port, smtpPort: e.smtp.port, extra: [`spool_directory = ${e.dir}/spool3`, `log_file_path = ${e.dir}/open/mainlog`] });
+  t.equal((await run(['-C', mine, '--init-spool'])).code, 0);
+  t.equal(statSync(join(e.dir, 'open')).mode & 0o7777, 0o755, 'a directory that was there keeps its mode');
 });

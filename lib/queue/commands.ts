@@ -7,6 +7,7 @@
 import { EX } from '../errors.js';
 import { listMessages, readHeader, initSpool } from '../store/spool.js';
 import { formatDamaged, formatListing } from '../report/listing.js';
+import { initLogDir } from '../report/log-dir.js';
 import { listCorrupt } from '../store/quarantine.js';
 import { removeMessages, runQueue } from './queue.js';
 import { deliverDrop } from './background.js';
@@ -28,6 +29,8 @@ export interface QueueCommandOptions {
   /** Who runs it (log lines: `removed by root`). */
   by: string;
   out: (text: string) => void;
+  /** log_file_path: --init-spool makes its directory. */
+  logFile?: string;
 }
 
 /** Headers of every queued message, and the names of those that cannot be read (moved to corrupt/ by the next run). */
@@ -63,6 +66,7 @@ export async function queueCommand(o: QueueCommandOptions, deps: QueueDeps): Pro
   switch (o.command) {
     case 'init':
       for (const line of initSpool(deps.spool)) o.out(`${line}\n`);
+      if (o.logFile !== undefined) o.out(`${initLogDir(o.logFile, deps.spool)}\n`);
       return EX.OK;
     case 'list': {
       // drop files are listed like queued messages (they are, as far as the submitter knows)
