@@ -81,8 +81,11 @@ async function run(argv: string[], io: Io, pre?: Prepared): Promise<number> {
     // -bp, -bpc, --init-spool, -q, -qf, -M, -Mrm (lib/queue/commands.ts); DNS and SMTP load only if a message is delivered
     const tracer = await tracerFor(inv, io);
     const ctx: SubmitContext = { inv, config, io, tracer, fqdn: localFqdn() };
-    const [{ queueCommand }, deps] = await Promise.all([import('./queue/commands.js'), wireQueue(ctx)]);
-    return queueCommand({ command: queueCmd, force: inv.queueForce === true, ids: inv.recipients, by: io.user, out: io.stdout, logFile: config.logFilePath }, deps);
+    const [{ queueCommand }, { listingStyle }, deps] = await Promise.all([import('./queue/commands.js'), import('./queue/command-of.js'), wireQueue(ctx)]);
+    return queueCommand(
+      { command: queueCmd, force: inv.queueForce === true, ids: inv.recipients, by: io.user, out: io.stdout, listing: listingStyle(inv.mode), logFile: config.logFilePath },
+      deps,
+    );
   }
   if (!config.route) throw noRouteError(config);
   const tracer = await tracerFor(inv, io);

@@ -204,6 +204,8 @@ export interface Resolved {
 export interface Envelope {
   sender: string;
   recipients: string[];
+  /** For recipients that aliases generated: the address the submitter gave (Exim's top-level address, listed by -bp). */
+  parents?: Record<string, string>;
   /** DSN request (-N, -R, -V; RFC 3461), sent only to servers that offer DSN. */
   dsn?: DsnRequest;
 }

@@ -3,7 +3,12 @@
  * composition root can decide without loading the queue code (start-up cost).
  */
 
+import type { ListingStyle } from '../report/listing.js';
+
 export type QueueCommand = 'init' | 'list' | 'count' | 'run' | 'deliver' | 'remove' | 'drop';
+
+/** The -bp family (Exim's): -bp, -bpu, -bpa, -bpr and the combinations -bpru, -bpra. */
+const LISTING = /^p[ura]*$/;
 
 /** The queue command an invocation asks for, if any (pure). */
 export function queueCommandOf(inv: { mode: string; queueRun: boolean; messageAction?: 'deliver' | 'remove' | 'drop'; initSpool?: boolean }): QueueCommand | undefined {
@@ -11,8 +16,14 @@ export function queueCommandOf(inv: { mode: string; queueRun: boolean; messageAc
   if (inv.messageAction === 'remove') return 'remove';
   if (inv.messageAction === 'deliver') return 'deliver';
   if (inv.messageAction === 'drop') return 'drop';
-  if (inv.mode === 'p') return 'list';
   if (inv.mode === 'pc') return 'count';
+  if (LISTING.test(inv.mode)) return 'list';
   if (inv.queueRun) return 'run';
   return undefined;
+}
+
+/** The listing style of a -bp mode (pure). */
+export function listingStyle(mode: string): ListingStyle {
+  const flags = mode.slice(1);
+  return { undelivered: flags.includes('u'), generated: flags.includes('a'), unsorted: flags.includes('r') };
 }

@@ -6,7 +6,7 @@
  */
 import { EX } from '../errors.js';
 import { listMessages, readHeader, initSpool } from '../store/spool.js';
-import { formatDamaged, formatListing } from '../report/listing.js';
+import { damagedLines, formatListing, type ListingStyle } from '../report/listing.js';
 import { initLogDir } from '../report/log-dir.js';
 import { listCorrupt } from '../store/quarantine.js';
 import { removeMessages, runQueue } from './queue.js';
@@ -29,6 +29,8 @@ export interface QueueCommandOptions {
   /** Who runs it (log lines: `removed by root`). */
   by: string;
   out: (text: string) => void;
+  /** -bpu, -bpa, -bpr. */
+  listing?: Partial<ListingStyle>;
   /** log_file_path: --init-spool makes its directory. */
   logFile?: string;
 }
@@ -72,9 +74,10 @@ export async function queueCommand(o: QueueCommandOptions, deps: QueueDeps): Pro
       // drop files are listed like queued messages (they are, as far as the submitter knows)
       const drops = dropHeaders(deps);
       const { ok, damaged } = headers(deps);
-      o.out(formatListing([...ok, ...drops], deps.now()));
+      o.out(formatListing([...ok, ...drops], deps.now(), o.listing));
+      // standard output keeps Exim's shape (exiqgrep, exiqsumm); damaged files are said on stderr
       const unlisted = waitingDrops(deps) - drops.length;
-      o.out(formatDamaged({ pending: damaged, unreadableDrops: unlisted, corrupt: listCorrupt(deps.spool), dir: deps.spool.corrupt }));
+      for (const line of damagedLines({ pending: damaged, unreadableDrops: unlisted, corrupt: listCorrupt(deps.spool), dir: deps.spool.corrupt })) deps.say(line);
       return EX.OK;
     }
     case 'count':

@@ -29,6 +29,11 @@ export const MODES: Readonly<Record<string, string>> = {
   s: 'SMTP on standard input/output',
   p: 'print the queue (mailq)',
   pc: 'print the number of queued messages',
+  pu: 'print the queue, only the recipients not yet delivered',
+  pr: 'print the queue, not sorted by arrival',
+  pa: 'print the queue, with the delivered addresses that aliases generated',
+  pru: 'print the queue unsorted, only the recipients not yet delivered',
+  pra: 'print the queue unsorted, with the addresses that aliases generated',
   i: 'check the aliases file (newaliases; there is no database to rebuild)',
   v: 'verify addresses: are they routable? (no mail is sent)',
   t: 'address test: how each address is routed, through which aliases to which hosts (no mail is sent)',
@@ -43,7 +48,7 @@ export const MODES: Readonly<Record<string, string>> = {
 };
 
 /** The -b modes send-smarthost implements; the other sendmail modes are refused, never run as -bm. */
-export const SUPPORTED_MODES: ReadonlySet<string> = new Set(['m', 's', 'p', 'pc', 'i', 't', 'v', 'V', 'P']);
+export const SUPPORTED_MODES: ReadonlySet<string> = new Set(['m', 's', 'p', 'pc', 'pu', 'pr', 'pa', 'pru', 'pra', 'i', 't', 'v', 'V', 'P']);
 
 /** One line of the flag listing: the flag as written, what it does; `ignored` ones are accepted for compatibility only. */
 export interface FlagHelp {
@@ -66,6 +71,7 @@ export const FLAGS: readonly FlagHelp[] = [
   { flag: '-bm', help: 'read a message and deliver it (default)' },
   { flag: '-bs', help: 'speak SMTP on standard input/output' },
   { flag: '-bp', help: 'list the queue (also when called as mailq); -bpc counts it' },
+  { flag: '-bpu, -bpa, -bpr', help: 'list the queue: undelivered recipients only / with the addresses aliases generated (+D) / unsorted' },
   { flag: '-bi', help: 'check the aliases file (also newaliases; there is no database)' },
   { flag: '-bt addr...', help: 'show how addresses are routed: aliases (file:line), the smarthost, its names and addresses' },
   { flag: '-bv addr...', help: 'verify that addresses can be routed' },
