@@ -78,12 +78,21 @@ async function run(argv: string[], io: Io, pre?: Prepared): Promise<number> {
   if (inv.mode === 't' || inv.mode === 'v') return testAddresses(inv, config, io);
   const queueCmd = queueCommandOf(inv);
   if (queueCmd !== undefined) {
-    // -bp, -bpc, --init-spool, -q, -qf, -M, -Mrm (lib/queue/commands.ts); DNS and SMTP load only if a message is delivered
+    // -bp…, -bpc, --init-spool, -q, -qf, -qff, -M, -Mrm, -Mf, -Mt (lib/queue/commands.ts); DNS and SMTP load only if a message is delivered
     const tracer = await tracerFor(inv, io);
     const ctx: SubmitContext = { inv, config, io, tracer, fqdn: localFqdn() };
     const [{ queueCommand }, { listingStyle }, deps] = await Promise.all([import('./queue/commands.js'), import('./queue/command-of.js'), wireQueue(ctx)]);
     return queueCommand(
-      { command: queueCmd, force: inv.queueForce === true, ids: inv.recipients, by: io.user, out: io.stdout, listing: listingStyle(inv.mode), logFile: config.logFilePath },
+      {
+        command: queueCmd,
+        force: inv.queueForce === true,
+        ...(inv.queueArg === 'ff' ? { thaw: true } : {}),
+        ids: inv.recipients,
+        by: io.user,
+        out: io.stdout,
+        listing: listingStyle(inv.mode),
+        logFile: config.logFilePath,
+      },
       deps,
     );
   }

@@ -201,6 +201,12 @@ export interface Resolved {
 }
 
 /** The SMTP envelope. `sender` '' is the null sender `<>`. */
+/**
+ * What -M… asks of queued messages: deliver (-M), remove (-Mrm), freeze
+ * (-Mf), thaw (-Mt), or deliver drop files (--deliver-drop, the -odb child).
+ */
+export type MessageAction = 'deliver' | 'remove' | 'freeze' | 'thaw' | 'drop';
+
 export interface Envelope {
   sender: string;
   recipients: string[];
@@ -260,8 +266,8 @@ export interface Invocation {
   noQueue?: boolean;
   /** -qf / -qff: a queue run that ignores retry times. */
   queueForce?: boolean;
-  /** -M / -Mrm / --deliver-drop: deliver or remove the messages whose ids are in `recipients`, or deliver the drop files of those ids (the -odb child). */
-  messageAction?: 'deliver' | 'remove' | 'drop';
+  /** -M, -Mrm, -Mf, -Mt, --deliver-drop: act on the messages whose ids are in `recipients` (see MessageAction). */
+  messageAction?: MessageAction;
   /** --init-spool: create the spool directories with their modes. */
   initSpool?: boolean;
   /** Error mode of -oeX / -eX (last one wins): p print (default), m mail, e mail and exit 0, q quiet, w write. */

@@ -1,14 +1,15 @@
 /**
- * The queue's reports to senders and admins, through the built bundle
- * against the dns2 and smtp-server peers (issue 12): delay warnings
- * (delay_warning, with the test clock SEND_SMARTHOST_TEST_NOW), and
- * --init-spool making the log directory.
+ * Exim's operator commands on the queue, through the built bundle against
+ * the dns2 and smtp-server peers (issue 12): -Mf and -Mt (freeze, thaw),
+ * -Mrm's line, -qff, delay warnings (delay_warning, with the test
+ * clock SEND_SMARTHOST_TEST_NOW), and --init-spool making the log directory.
+ * Who may use them is in test/e2e-queue.ts (another user: exit 77).
  */
 import t from 'tap';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDns, type FakeDns } from '../fixtures/peers/fake-dns.js';
-import { message, run, setup } from '../fixtures/peers/queue-env.js';
+import { LATER, message, run, setup } from '../fixtures/peers/queue-env.js';
 import { testConfig } from '../fixtures/peers/run-cli.js';
 
 let dns: FakeDns;
@@ -18,6 +19,54 @@ t.before(async () => {
 t.teardown(() => dns.close());
 
 const HOURS = (h: number): NodeJS.ProcessEnv => ({ SEND_SMARTHOST_TEST_NOW: `+${h * 3600}` });
+
+t.test('-Mf, -Mt: listed frozen, passed over by -q and -qf; -M delivers and logs "Unfrozen by forced delivery"; -qff is logged as -qff', async (t) => {
+  let answer: string | undefined = '451 later';
+  const e = await setup(t, dns, { onRcpt: () => answer });
+  for (const n of [1, 2]) t.equal((await run(['-C', e.conf, '-odi', 'admin@example.test'], { input: message(`frozen ${n}`) })).code, 0);
+  const [a, b] = e.queued();
+  const f = await run(['-C', e.conf, '-Mf', a!, b!]);
+  t.equal(f.code, 0, f.stderr);
+  t.equal(f.stdout, `Message ${a} is now frozen\nMessage ${b} is now frozen\n`, "Exim's lines");
+  t.equal((await run(['-C', e.conf, '-Mf', a!])).stdout, `Message ${a} is already frozen\n`);
+  const bp = await run(['-C', e.conf, '-bp']);
+  t.match(bp.stdout, new RegExp(` ${a} <root@example\\.test> \\*\\*\\* frozen \\*\\*\\*\\n`));
+  answer = undefined;
+  t.equal((await run(['-C', e.conf, '-q'], { env: LATER })).code, 0);
+  t.equal((await run(['-C', e.conf, '-qf'])).code, 0);
+  t.equal(e.smtp.messages.length, 0, '-q and -qf pass frozen messages over');
+  const m = await run(['-C', e.conf, '-M', a!]);
+  t.equal(m.code, 0, m.stderr);
+  t.equal(e.smtp.messages.length, 1, '-M delivers a frozen message');
+  t.match(e.mainlog(), new RegExp(`${a} frozen by \\S+\\n[^]*${a} Unfrozen by forced delivery\\n[^]*${a} => admin@example\\.test`));
+  const thaw = await run(['-C', e.conf, '-Mt', b!]);
+  t.equal(thaw.stdout, `Message ${b} is no longer frozen\n`);
+  t.match(e.mainlog(), new RegExp(`${b} unfrozen by \\S+\\n`));
+  t.equal((await run(['-C', e.conf, '-Mt', b!])).stdout, `Message ${b} is not frozen\n`);
+  t.equal((await run(['-C', e.conf, '-Mf', b!])).code, 0);
+  const qff = await run(['-C', e.conf, '-qff']);
+  t.equal(qff.code, 0, qff.stderr);
+  t.equal(e.smtp.messages.length, 2, '-qff delivers frozen messages too');
+  t.match(e.mainlog(), /Start queue run: pid=\d+ -qff\n[^]*Unfrozen by forced delivery\n[^]*End queue run: pid=\d+ -qff\n/);
+  t.same(e.queued(), []);
+  t.equal((await run(['-C', e.conf, '-Mf', a!])).code, 66, 'gone: not in the queue');
+});
+
+t.test('-Mf of a drop file: moved into input/ frozen, its arrival logged; -Mrm says "has been removed"', async (t) => {
+  const e = await setup(t, dns, { onRcpt: () => undefined });
+  t.equal((await run(['-C', e.conf, '-odq', 'admin@example.test'], { input: message('drop') })).code, 0);
+  const [id] = e.drops();
+  t.equal((await run(['-C', e.conf, '-Mf', id!])).stdout, `Message ${id} is now frozen\n`);
+  t.same(e.drops(), []);
+  t.same(e.queued(), [id]);
+  t.match(e.mainlog(), new RegExp(`${id} <= root@example\\.test U=\\S+ P=local S=\\d+\\n.*${id} frozen by \\S+\\n`));
+  t.equal((await run(['-C', e.conf, '-q'])).code, 0);
+  t.equal(e.smtp.messages.length, 0, 'passed over');
+  const rm = await run(['-C', e.conf, '-Mrm', id!, '1aaaaa-000000-00']);
+  t.equal(rm.code, 66, 'one of them was not there');
+  t.equal(rm.stdout, `Message ${id} has been removed\n`, "Exim's line, for the one removed");
+  t.equal(rm.stderr, 'send-smarthost: message 1aaaaa-000000-00 is not in the queue\n');
+});
 
 t.test('delay warnings: an RFC 3464 "delayed" report to the sender once per interval, logged as an arrival with R=', async (t) => {
   // the smarthost defers admin@ and takes everything else (the warnings to root@)

@@ -1,13 +1,16 @@
 /**
- * The queue commands of the command line: --init-spool, -bp (mailq), -bpc,
- * -q / -qf, -M, -Mrm, and --deliver-drop (the -odb child). Each returns the exit code; output goes through `out`
- * (stdout) and deps.say (stderr). -bp and -bpc only read the spool: they
- * never load the DNS or SMTP code.
+ * The queue commands of the command line: --init-spool, -bp (mailq) and
+ * its variants, -bpc, -q / -qf / -qff, -M, -Mrm, -Mf, -Mt, and
+ * --deliver-drop (the -odb child). Each returns the exit code; output goes
+ * through `out` (stdout) and deps.say (stderr). -bp and -bpc only read the
+ * spool: they never load the DNS or SMTP code.
  */
-import { EX } from '../errors.js';
-import { listMessages, readHeader, initSpool } from '../store/spool.js';
+import { existsSync, readdirSync } from 'node:fs';
+import { EX, SmarthostError } from '../errors.js';
+import { listMessages, readHeader, initSpool, spoolAccess } from '../store/spool.js';
 import { damagedLines, formatListing, type ListingStyle } from '../report/listing.js';
 import { initLogDir } from '../report/log-dir.js';
+import { freezeLine, freezeMessage } from './freeze.js';
 import { listCorrupt } from '../store/quarantine.js';
 import { removeMessages, runQueue } from './queue.js';
 import { deliverDrop } from './background.js';
@@ -15,7 +18,6 @@ import { peekDrops } from '../store/drop.js';
 import type { QueueDeps } from './deps.js';
 import type { SpoolHeader } from '../store/header.js';
 import { isMessageId } from '../store/ids.js';
-import { readdirSync } from 'node:fs';
 
 import type { QueueCommand } from './command-of.js';
 export { queueCommandOf, type QueueCommand } from './command-of.js';
@@ -24,7 +26,9 @@ export interface QueueCommandOptions {
   command: QueueCommand;
   /** -qf */
   force: boolean;
-  /** -M / -Mrm ids. */
+  /** -qff: frozen messages too (`Unfrozen by forced delivery`). */
+  thaw?: boolean;
+  /** -M… ids. */
   ids: string[];
   /** Who runs it (log lines: `removed by root`). */
   by: string;
@@ -33,6 +37,16 @@ export interface QueueCommandOptions {
   listing?: Partial<ListingStyle>;
   /** log_file_path: --init-spool makes its directory. */
   logFile?: string;
+}
+
+/**
+ * -Mf, -Mt: root and the spool owner only (Exim: admin users).
+ * @throws SmarthostError E_NOPERM (exit 77), one line.
+ */
+function mustOwnSpool(deps: QueueDeps, what: string): void {
+  if (existsSync(deps.spool.input) && spoolAccess(deps.spool).how !== 'direct') {
+    throw new SmarthostError('E_NOPERM', 'noperm', `cannot ${what}: permission denied: only root or the spool owner may (${deps.spool.input} is not writable by this user)`);
+  }
 }
 
 /** Headers of every queued message, and the names of those that cannot be read (moved to corrupt/ by the next run). */
@@ -85,6 +99,7 @@ export async function queueCommand(o: QueueCommandOptions, deps: QueueDeps): Pro
       return EX.OK;
     case 'remove': {
       const r = removeMessages(o.ids, deps, o.by);
+      for (const id of r.removed) o.out(`Message ${id} has been removed\n`);
       for (const id of r.missing) deps.say(`message ${id} is not in the queue`);
       for (const id of r.locked) deps.say(`message ${id} is locked by a delivery in progress: not removed`);
       for (const id of r.denied) deps.say(`message ${id}: permission denied: only root, the spool owner or its submitter (while it waits in incoming/) may remove it`);
@@ -95,12 +110,33 @@ export async function queueCommand(o: QueueCommandOptions, deps: QueueDeps): Pro
       for (const id of o.ids) deps.trace(`${id}: ${await deliverDrop(id, deps, o.by)}`);
       return EX.OK;
     }
+    case 'freeze':
+    case 'thaw': {
+      const thaw = o.command === 'thaw';
+      mustOwnSpool(deps, thaw ? 'thaw messages' : 'freeze messages');
+      const codes: number[] = [];
+      for (const id of o.ids) {
+        const r = await freezeMessage(id, thaw, deps, o.by);
+        const line = freezeLine(id, thaw, r);
+        if (line !== undefined) o.out(`${line}\n`);
+        if (r.result === 'missing') deps.say(`message ${id} is not in the queue`);
+        if (r.result === 'locked') deps.say(`message ${id} is locked by a delivery in progress: not ${thaw ? 'thawed' : 'frozen'}`);
+        codes.push(r.result === 'missing' ? EX.NOINPUT : r.result === 'locked' ? EX.TEMPFAIL : r.result === 'failed' ? EX.IOERR : EX.OK);
+      }
+      return worst(codes);
+    }
     case 'run':
     case 'deliver': {
-      const r = await runQueue({ force: o.force, ...(o.command === 'deliver' ? { ids: o.ids } : {}), by: o.by }, deps);
+      const r = await runQueue({ force: o.force, ...(o.thaw ? { thaw: true } : {}), ...(o.command === 'deliver' ? { ids: o.ids } : {}), by: o.by }, deps);
       for (const id of r.missing) deps.say(`message ${id} is not in the queue`);
       for (const [id, status] of Object.entries(r.results)) deps.trace(`${id}: ${status}`);
       return r.missing.length ? EX.NOINPUT : EX.OK;
     }
   }
+}
+
+/** The exit code for several ids: the first that is not 0, in the order of their gravity (77, 75, 74, 66). */
+function worst(codes: number[]): number {
+  for (const c of [EX.NOPERM, EX.TEMPFAIL, EX.IOERR, EX.NOINPUT]) if (codes.includes(c)) return c;
+  return EX.OK;
 }

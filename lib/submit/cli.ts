@@ -21,7 +21,7 @@
 import { quote } from './address.js';
 import { checkEnvid } from './dsn.js';
 import { usageError } from '../errors.js';
-import type { ConfigOverride, DeliveryMode, Invocation } from '../types.js';
+import type { ConfigOverride, DeliveryMode, Invocation, MessageAction } from '../types.js';
 
 /** sendmail's -b modes (sendmail 8). Only 'm' delivers; main decides what to say about the rest. */
 export const MODES: Readonly<Record<string, string>> = {
@@ -77,9 +77,11 @@ export const FLAGS: readonly FlagHelp[] = [
   { flag: '-bv addr...', help: 'verify that addresses can be routed' },
   { flag: '-bV', help: 'print the version, what is supported, and the configuration file in effect' },
   { flag: '-bP [option...]', help: 'print the effective configuration (secrets masked)' },
-  { flag: '-q, -qf', help: 'run the queue once (-qf: also messages not yet due); no daemon' },
-  { flag: '-M id...', help: 'deliver these queued messages now' },
+  { flag: '-q, -qf, -qff', help: 'run the queue once (-qf: also messages not yet due; -qff: frozen ones too); no daemon' },
+  { flag: '-M id...', help: 'deliver these queued messages now (frozen ones too)' },
   { flag: '-Mrm id...', help: 'remove these queued messages' },
+  { flag: '-Mf id...', help: 'freeze these queued messages (queue runs pass them over)' },
+  { flag: '-Mt id...', help: 'thaw these frozen messages' },
   { flag: '-odb', help: 'spool, deliver in the background, exit 0 (the default)' },
   { flag: '-odi', help: 'deliver now; the exit status tells the result (-v, -d imply it)' },
   { flag: '-odq', help: 'queue the message without trying to deliver it now' },
@@ -197,6 +199,15 @@ const DELIVERY_MODES: Readonly<Record<string, DeliveryMode>> = { db: 'b', di: 'i
 /** The shape of a queue message id (lib/store/ids.ts). */
 const MESSAGE_ID = /^[0-9A-Za-z]{6}-[0-9A-Za-z]{6}-[0-9A-Za-z]{2}$/;
 
+/** The word of each message action (Exim's -M letters; --deliver-drop is the -odb deliverer's). */
+const ACTION_FLAG: Readonly<Record<MessageAction, string>> = {
+  deliver: '-M',
+  remove: '-Mrm',
+  freeze: '-Mf',
+  thaw: '-Mt',
+  drop: '--deliver-drop',
+};
+
 /** Long options and whole words; each sets one field of the parse state. */
 const WORDS: Readonly<Record<string, (s: State) => void>> = {
   '--no-queue': (s) => void (s.noQueue = true),
@@ -204,6 +215,8 @@ const WORDS: Readonly<Record<string, (s: State) => void>> = {
   // Exim: the operands are message ids (--deliver-drop: the background deliverer's, see -odb)
   '-M': (s) => void (s.messageAction = 'deliver'),
   '-Mrm': (s) => void (s.messageAction = 'remove'),
+  '-Mf': (s) => void (s.messageAction = 'freeze'),
+  '-Mt': (s) => void (s.messageAction = 'thaw'),
   '--deliver-drop': (s) => void (s.messageAction = 'drop'),
 };
 
@@ -225,7 +238,7 @@ interface State {
   queueArg?: string;
   noQueue: boolean;
   initSpool: boolean;
-  messageAction?: 'deliver' | 'remove' | 'drop';
+  messageAction?: MessageAction;
 }
 
 /** Store the value of letter `c` (its check runs now, so values are refused in argv order). */
@@ -374,7 +387,8 @@ function assemble(s: State, invokedAs: string | undefined): Invocation {
     ...(s.overrides.length ? { configOverrides: s.overrides } : {}),
   };
   if (s.messageAction) {
-    usageIf(inv.recipients.length === 0, `${({ deliver: '-M', remove: '-Mrm', drop: '--deliver-drop' } as const)[s.messageAction]} needs message ids`);
+    const flag = ACTION_FLAG[s.messageAction];
+    usageIf(inv.recipients.length === 0, `${flag} needs message ids`);
     for (const id of inv.recipients) usageIf(!MESSAGE_ID.test(id), `not a message id: ${quote(id)} (ids look like 1jiFk5-0006UE-9S)`);
   }
   if (s.overrides.length && inv.deliveryMode !== undefined && inv.deliveryMode !== 'i') {
