@@ -203,9 +203,10 @@ export interface Resolved {
 /** The SMTP envelope. `sender` '' is the null sender `<>`. */
 /**
  * What -M… asks of queued messages: deliver (-M), remove (-Mrm), freeze
- * (-Mf), thaw (-Mt), or deliver drop files (--deliver-drop, the -odb child).
+ * (-Mf), thaw (-Mt), print the header section, body or main-log lines of
+ * one (-Mvh, -Mvb, -Mvl), or deliver drop files (--deliver-drop, the -odb child).
  */
-export type MessageAction = 'deliver' | 'remove' | 'freeze' | 'thaw' | 'drop';
+export type MessageAction = 'deliver' | 'remove' | 'freeze' | 'thaw' | 'show-header' | 'show-body' | 'show-log' | 'drop';
 
 export interface Envelope {
   sender: string;
@@ -266,7 +267,7 @@ export interface Invocation {
   noQueue?: boolean;
   /** -qf / -qff: a queue run that ignores retry times. */
   queueForce?: boolean;
-  /** -M, -Mrm, -Mf, -Mt, --deliver-drop: act on the messages whose ids are in `recipients` (see MessageAction). */
+  /** -M, -Mrm, -Mf, -Mt, -Mvh, -Mvb, -Mvl, --deliver-drop: act on the messages whose ids are in `recipients` (see MessageAction). */
   messageAction?: MessageAction;
   /** --init-spool: create the spool directories with their modes. */
   initSpool?: boolean;

@@ -1,7 +1,8 @@
 /**
  * Exim's operator commands on the queue, through the built bundle against
- * the dns2 and smtp-server peers (issue 12): -Mf and -Mt (freeze, thaw),
- * -Mrm's line, -qff, delay warnings (delay_warning, with the test
+ * the dns2 and smtp-server peers (issue 12): -Mvh, -Mvb, -Mvl (a queued
+ * message's header section, body and log lines), -Mf and -Mt (freeze,
+ * thaw), -Mrm's line, -qff, delay warnings (delay_warning, with the test
  * clock SEND_SMARTHOST_TEST_NOW), and --init-spool making the log directory.
  * Who may use them is in test/e2e-queue.ts (another user: exit 77).
  */
@@ -19,6 +20,40 @@ t.before(async () => {
 t.teardown(() => dns.close());
 
 const HOURS = (h: number): NodeJS.ProcessEnv => ({ SEND_SMARTHOST_TEST_NOW: `+${h * 3600}` });
+
+t.test('-Mvh, -Mvb, -Mvl: the header section, the body (LF line ends, bytes as they are), the log lines without the id', async (t) => {
+  const e = await setup(t, dns, { onRcpt: () => '451 4.7.1 greylisted' });
+  const sub = await run(['-C', e.conf, '-odi', 'admin@example.test'], { input: `${message('show')}café\n` });
+  t.equal(sub.code, 0, sub.stderr);
+  const [id] = e.queued();
+  const vh = await run(['-C', e.conf, '-Mvh', id!]);
+  t.equal(vh.code, 0, vh.stderr);
+  t.match(vh.stdout, /^From: Cron <root@example\.test>\nTo: admin@example\.test\nSubject: job show\n(.+\n)*$/, 'the header lines, LF, nothing after them');
+  t.match(vh.stdout, /\nMessage-ID: <[^>]+>\n/, 'with the fields added on submission');
+  t.notMatch(vh.stdout, /body show|\r/);
+  const vb = await run(['-C', e.conf, '-Mvb', id!]);
+  t.equal(vb.code, 0, vb.stderr);
+  t.equal(vb.stdout, 'body show\ncafé\n', 'the body only, 8-bit as it is');
+  const vl = await run(['-C', e.conf, '-Mvl', id!]);
+  t.equal(vl.code, 0, vl.stderr);
+  t.match(vl.stdout, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d <= root@example\.test U=\S+ P=local S=\d+/, "Exim's msglog shape: the main log's line without the id");
+  t.match(vl.stdout, /\n\d{4}-\d\d-\d\d \d\d:\d\d:\d\d == admin@example\.test R=smarthost T=remote_smtp defer \(-44\) /);
+  t.notMatch(vl.stdout, new RegExp(id!), 'no id in the lines');
+
+  const drop = await run(['-C', e.conf, '-odq', 'admin@example.test'], { input: message('dropped') });
+  t.equal(drop.code, 0, drop.stderr);
+  const [dropped] = e.drops();
+  t.match((await run(['-C', e.conf, '-Mvh', dropped!])).stdout, /^From: Cron <root@example\.test>\n/, 'a drop file waiting in incoming/ too');
+  t.equal((await run(['-C', e.conf, '-Mvb', dropped!])).stdout, 'body dropped\n');
+  t.equal((await run(['-C', e.conf, '-Mvl', dropped!])).stdout, '', 'no line yet: its arrival is logged when it is first claimed');
+
+  const missing = await run(['-C', e.conf, '-Mvh', '1aaaaa-000000-00']);
+  t.equal(missing.code, 66);
+  t.equal(missing.stderr, 'send-smarthost: message 1aaaaa-000000-00 is not in the queue\n');
+  const two = await run(['-C', e.conf, '-Mvb', id!, dropped!]);
+  t.equal(two.code, 64);
+  t.equal(two.stderr, 'send-smarthost: -Mvb takes one message id\n');
+});
 
 t.test('-Mf, -Mt: listed frozen, passed over by -q and -qf; -M delivers and logs "Unfrozen by forced delivery"; -qff is logged as -qff', async (t) => {
   let answer: string | undefined = '451 later';

@@ -349,7 +349,7 @@ t.test('unprivileged submitter killed while writing its drop file', { skip: canS
   t.same(e.input(), []);
 });
 
-t.test('-Mrm, -M, -q, -Mf and -Mt by another user: refused in one line, exit 77 (EX_NOPERM); the own drop file may go', { skip: canSwitchUser }, async (t) => {
+t.test('-Mrm, -M, -q, -Mf, -Mt and -Mv… by another user: refused in one line, exit 77 (EX_NOPERM); the own drop file may go', { skip: canSwitchUser }, async (t) => {
   const e = await setup(t, dns, { onRcpt: () => '451 later' });
   const root = await run(['-C', e.conf, 'admin@example.test'], { input: message('root') });
   t.equal(root.code, 0, root.stderr);
@@ -357,7 +357,7 @@ t.test('-Mrm, -M, -q, -Mf and -Mt by another user: refused in one line, exit 77 
   const rootDrop = await run(['-C', e.conf, '-odq', 'admin@example.test'], { input: message('root-drop') });
   t.equal(rootDrop.code, 0, rootDrop.stderr);
   const [dropped] = e.drops();
-  const admin = [['-Mf', queued!], ['-Mt', queued!]];
+  const admin = [['-Mf', queued!], ['-Mt', queued!], ['-Mvh', queued!], ['-Mvb', dropped!], ['-Mvl', queued!]];
   for (const args of [['-Mrm', queued!], ['-Mrm', dropped!], ['-M', queued!], ['-qf'], ...admin]) {
     const r = await run(['-C', e.conf, ...args], { as: 'nobody' });
     t.equal(r.code, 77, `${args.join(' ')}: exit 77`);

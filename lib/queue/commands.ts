@@ -1,9 +1,9 @@
 /**
  * The queue commands of the command line: --init-spool, -bp (mailq) and
- * its variants, -bpc, -q / -qf / -qff, -M, -Mrm, -Mf, -Mt, and
- * --deliver-drop (the -odb child). Each returns the exit code; output goes
- * through `out` (stdout) and deps.say (stderr). -bp and -bpc only read the
- * spool: they never load the DNS or SMTP code.
+ * its variants, -bpc, -q / -qf / -qff, -M, -Mrm, -Mf, -Mt, -Mvh, -Mvb,
+ * -Mvl, and --deliver-drop (the -odb child). Each returns the exit code;
+ * output goes through `out` (stdout) and deps.say (stderr). -bp, -bpc and
+ * -Mv… only read the spool: they never load the DNS or SMTP code.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { EX, SmarthostError } from '../errors.js';
@@ -11,6 +11,7 @@ import { listMessages, readHeader, initSpool, spoolAccess } from '../store/spool
 import { damagedLines, formatListing, type ListingStyle } from '../report/listing.js';
 import { initLogDir } from '../report/log-dir.js';
 import { freezeLine, freezeMessage } from './freeze.js';
+import { showMessage } from './show.js';
 import { listCorrupt } from '../store/quarantine.js';
 import { removeMessages, runQueue } from './queue.js';
 import { deliverDrop } from './background.js';
@@ -33,14 +34,16 @@ export interface QueueCommandOptions {
   /** Who runs it (log lines: `removed by root`). */
   by: string;
   out: (text: string) => void;
+  /** Standard output as bytes (-Mvb, -Mvh: a message need not be UTF-8); absent: `out` with UTF-8 text. */
+  outBytes?: (chunk: Buffer) => void;
   /** -bpu, -bpa, -bpr. */
   listing?: Partial<ListingStyle>;
-  /** log_file_path: --init-spool makes its directory. */
+  /** log_file_path: -Mvl reads it, --init-spool makes its directory. */
   logFile?: string;
 }
 
 /**
- * -Mf, -Mt: root and the spool owner only (Exim: admin users).
+ * -Mf, -Mt, -Mv…: root and the spool owner only (Exim: admin users).
  * @throws SmarthostError E_NOPERM (exit 77), one line.
  */
 function mustOwnSpool(deps: QueueDeps, what: string): void {
@@ -124,6 +127,14 @@ export async function queueCommand(o: QueueCommandOptions, deps: QueueDeps): Pro
         codes.push(r.result === 'missing' ? EX.NOINPUT : r.result === 'locked' ? EX.TEMPFAIL : r.result === 'failed' ? EX.IOERR : EX.OK);
       }
       return worst(codes);
+    }
+    case 'show-header':
+    case 'show-body':
+    case 'show-log': {
+      mustOwnSpool(deps, 'read queued messages');
+      const what = ({ 'show-header': 'header', 'show-body': 'body', 'show-log': 'log' } as const)[o.command];
+      const bytes = o.outBytes ?? ((b: Buffer) => o.out(b.toString('utf8')));
+      return showMessage(o.ids[0]!, what, deps, { out: o.out, bytes, logFile: o.logFile ?? '' });
     }
     case 'run':
     case 'deliver': {

@@ -82,6 +82,9 @@ export const FLAGS: readonly FlagHelp[] = [
   { flag: '-Mrm id...', help: 'remove these queued messages' },
   { flag: '-Mf id...', help: 'freeze these queued messages (queue runs pass them over)' },
   { flag: '-Mt id...', help: 'thaw these frozen messages' },
+  { flag: '-Mvh id', help: "print a queued message's header section" },
+  { flag: '-Mvb id', help: "print a queued message's body" },
+  { flag: '-Mvl id', help: "print a queued message's lines of the main log" },
   { flag: '-odb', help: 'spool, deliver in the background, exit 0 (the default)' },
   { flag: '-odi', help: 'deliver now; the exit status tells the result (-v, -d imply it)' },
   { flag: '-odq', help: 'queue the message without trying to deliver it now' },
@@ -205,8 +208,14 @@ const ACTION_FLAG: Readonly<Record<MessageAction, string>> = {
   remove: '-Mrm',
   freeze: '-Mf',
   thaw: '-Mt',
+  'show-header': '-Mvh',
+  'show-body': '-Mvb',
+  'show-log': '-Mvl',
   drop: '--deliver-drop',
 };
+
+/** The actions on one message only (Exim: "Only one message can be listed at once"). */
+const ONE_ID: ReadonlySet<MessageAction> = new Set(['show-header', 'show-body', 'show-log']);
 
 /** Long options and whole words; each sets one field of the parse state. */
 const WORDS: Readonly<Record<string, (s: State) => void>> = {
@@ -217,6 +226,9 @@ const WORDS: Readonly<Record<string, (s: State) => void>> = {
   '-Mrm': (s) => void (s.messageAction = 'remove'),
   '-Mf': (s) => void (s.messageAction = 'freeze'),
   '-Mt': (s) => void (s.messageAction = 'thaw'),
+  '-Mvh': (s) => void (s.messageAction = 'show-header'),
+  '-Mvb': (s) => void (s.messageAction = 'show-body'),
+  '-Mvl': (s) => void (s.messageAction = 'show-log'),
   '--deliver-drop': (s) => void (s.messageAction = 'drop'),
 };
 
@@ -389,6 +401,7 @@ function assemble(s: State, invokedAs: string | undefined): Invocation {
   if (s.messageAction) {
     const flag = ACTION_FLAG[s.messageAction];
     usageIf(inv.recipients.length === 0, `${flag} needs message ids`);
+    usageIf(ONE_ID.has(s.messageAction) && inv.recipients.length > 1, `${flag} takes one message id`);
     for (const id of inv.recipients) usageIf(!MESSAGE_ID.test(id), `not a message id: ${quote(id)} (ids look like 1jiFk5-0006UE-9S)`);
   }
   if (s.overrides.length && inv.deliveryMode !== undefined && inv.deliveryMode !== 'i') {

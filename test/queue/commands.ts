@@ -22,7 +22,7 @@ t.test('which command', async (t) => {
   t.same(listingStyle('p'), { undelivered: false, generated: false, unsorted: false });
   t.same(listingStyle('pru'), { undelivered: true, generated: false, unsorted: true });
   t.same(listingStyle('pa'), { undelivered: false, generated: true, unsorted: false });
-  for (const action of ['freeze', 'thaw'] as const) t.equal(queueCommandOf({ ...base, messageAction: action }), action);
+  for (const action of ['freeze', 'thaw', 'show-header', 'show-body', 'show-log'] as const) t.equal(queueCommandOf({ ...base, messageAction: action }), action);
 });
 
 t.test('list and count, with drops waiting; empty prints nothing', async (t) => {
