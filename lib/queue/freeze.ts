@@ -50,7 +50,10 @@ export function freezeLine(id: string, thaw: boolean, r: FreezeResult): string |
 /** Freeze (`thaw` false) or thaw message `id` for user `by` (the spool owner; the caller checked). */
 export async function freezeMessage(id: string, thaw: boolean, deps: QueueDeps, by: string): Promise<FreezeResult> {
   const l = deps.spool;
-  if (!queuedAlready(l, id) && existsSync(join(l.incoming, id))) return thaw ? { result: 'unchanged' } : freezeDrop(id, deps, by);
+  if (!queuedAlready(l, id)) {
+    if (!existsSync(join(l.incoming, id))) return { result: 'missing' };
+    return thaw ? { result: 'unchanged' } : freezeDrop(id, deps, by);
+  }
   const lock = lockMessage(l.input, id, deps.lock);
   if (!lock) return { result: 'locked' };
   try {

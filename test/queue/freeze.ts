@@ -8,7 +8,7 @@ import { submitMessage, type SubmitOptions } from '../../lib/queue/submit.js';
 import { writeDrop } from '../../lib/store/drop.js';
 import { newHeader } from '../../lib/store/header.js';
 import { lockMessage } from '../../lib/store/lock.js';
-import { listMessages, readHeader } from '../../lib/store/spool.js';
+import { listMessages, readHeader, spoolLayout } from '../../lib/store/spool.js';
 
 const MSG = Buffer.from('Subject: test\r\n\r\nbody\r\n');
 const opts: SubmitOptions = { queueOnly: false, queueDeferred: true, errorMode: 'p', verbose: false, submitter: { uid: 0, user: 'root' } };
@@ -61,6 +61,8 @@ t.test('a message being delivered is not changed; an unknown id is missing', asy
   t.same(await freezeMessage(a.id, false, q.deps, 'root'), { result: 'locked' });
   lock.release();
   t.same(await freezeMessage('1aaaaa-000000-00', false, q.deps, 'root'), { result: 'missing' });
+  const none = { ...q.deps, spool: spoolLayout(join(q.deps.spool.root, 'no-spool')) };
+  t.same(await freezeMessage(a.id, true, none, 'root'), { result: 'missing' }, 'no spool at all: not in the queue (not "locked")');
 });
 
 t.test('a drop file: frozen by moving it into input/, its arrival logged; thawing one says it is not frozen', async (t) => {
