@@ -90,7 +90,7 @@ export const FLAGS: readonly FlagHelp[] = [
   { flag: '-odq', help: 'queue the message without trying to deliver it now' },
   { flag: '--no-queue', help: 'never queue: a temporary failure exits 75 (queue_deferred = false)' },
   { flag: '-oep, -oem, -oee, -oeq', help: 'on a permanent failure: print (default), mail a bounce (exit 69), bounce and exit 0, stay quiet (also -ep -em -ee -eq)' },
-  { flag: '--init-spool', help: 'create the spool directories (run once by the administrator)' },
+  { flag: '--init-spool', help: 'create the spool directories and the log directory (run once by the administrator)' },
   { flag: '-N dsn', help: 'DSN notify: never, or success,failure,delay' },
   { flag: '-R ret', help: 'DSN return: hdrs or full' },
   { flag: '-V envid', help: 'DSN envelope id' },
