@@ -84,7 +84,7 @@ export function swaps() {
       const problems = [];
       for (const s of list) {
         if (s.importers.size !== 1) {
-          const who = s.importers.size ? ` (${[...s.importers].join(', ')})` : '';
+          const who = s.importers.size ? ` (${[...s.importers].sort().join(', ')})` : '';
           problems.push(`swap ${s.name} matched ${s.importers.size} importing files${who}, not exactly 1: ${s.why}`);
         }
         for (const r of s.replaced) if (inputs.has(r)) problems.push(`swap ${s.name}: ${relative(root, r)} is in the bundle all the same`);

@@ -70,6 +70,7 @@ fastMain(
     },
     stdinFd: 0,
     stdout: (t) => void stdout().write(t),
+    stdoutBytes: (b) => void stdout().write(b),
     stderr: (t) => void process.stderr.write(t),
     env: process.env,
     get stderrIsTTY() {

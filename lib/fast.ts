@@ -62,7 +62,7 @@ export async function fastMain(argv: string[], io: Io, full: () => FullMain, ops
 
     const now = clockOf(io.env);
     const ids = new IdAllocator(process.pid, now);
-    const h = newHeader(ids.next(), envelope.sender, envelope.recipients, dataSize(data), now(), { uid: process.getuid?.() ?? -1, user: io.user });
+    const h = newHeader(ids.next(), envelope.sender, envelope.recipients, dataSize(data), now(), { uid: process.getuid?.() ?? -1, user: io.user }, envelope.parents);
     if (envelope.dsn) h.dsn = envelope.dsn;
     const self = io.self;
     const code = await spoolSubmission(h, data, mode, false, {

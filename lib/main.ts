@@ -37,6 +37,8 @@ export interface Io {
   /** Standard input's descriptor, read with read(2) instead of the stream (lib/submit/stdin.ts); absent: the stream. */
   stdinFd?: number;
   stdout: (text: string) => void;
+  /** Standard output for bytes that need not be UTF-8 (-Mvb); absent: `stdout` with the bytes as UTF-8 text. */
+  stdoutBytes?: (chunk: Uint8Array) => void;
   stderr: (text: string) => void;
   env: NodeJS.ProcessEnv;
   /** Whether stderr is a terminal (colour in traces). */
@@ -83,11 +85,24 @@ async function run(argv: string[], io: Io, pre?: Prepared): Promise<number> {
   if (inv.mode === 't' || inv.mode === 'v') return testAddresses(inv, config, io);
   const queueCmd = queueCommandOf(inv);
   if (queueCmd !== undefined) {
-    // -bp, -bpc, --init-spool, -q, -qf, -M, -Mrm (lib/queue/commands.ts); DNS and SMTP load only if a message is delivered
+    // -bp…, -bpc, --init-spool, -q, -qf, -qff, -M, -Mrm, -Mf, -Mt, -Mv… (lib/queue/commands.ts); DNS and SMTP load only if a message is delivered
     const tracer = await tracerFor(inv, io);
     const ctx: SubmitContext = { inv, config, io, tracer, fqdn: localFqdn() };
-    const [{ queueCommand }, deps] = await Promise.all([import('./queue/commands.js'), wireQueue(ctx)]);
-    return queueCommand({ command: queueCmd, force: inv.queueForce === true, ids: inv.recipients, by: io.user, out: io.stdout }, deps);
+    const [{ queueCommand }, { listingStyle }, deps] = await Promise.all([import('./queue/commands.js'), import('./queue/command-of.js'), wireQueue(ctx)]);
+    return queueCommand(
+      {
+        command: queueCmd,
+        force: inv.queueForce === true,
+        ...(inv.queueArg === 'ff' ? { thaw: true } : {}),
+        ids: inv.recipients,
+        by: io.user,
+        out: io.stdout,
+        ...(io.stdoutBytes ? { outBytes: io.stdoutBytes } : {}),
+        listing: listingStyle(inv.mode),
+        logFile: config.logFilePath,
+      },
+      deps,
+    );
   }
   if (!config.route) throw noRouteError(config);
   const tracer = await tracerFor(inv, io);

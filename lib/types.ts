@@ -80,6 +80,8 @@ export interface Config {
   // -- queue: retries and the main log (issue 3; lib/route/retry-rules.ts, lib/report/log.ts) --
   /** retry_rules: Exim retry parameters; empty means no retries (a temporary failure is final). */
   retryRules: RetryRule[];
+  /** delay_warning: Exim's time list (ms, increasing) after which the sender of a message still deferred is warned (default 24h); empty: never. */
+  delayWarning: number[];
   /** log_file_path: the main log (Exim's mainlog format). */
   logFilePath: string;
   /** spool_directory: where queued messages wait (lib/store/spool.ts). */
@@ -205,9 +207,18 @@ export interface Resolved {
 }
 
 /** The SMTP envelope. `sender` '' is the null sender `<>`. */
+/**
+ * What -M… asks of queued messages: deliver (-M), remove (-Mrm), freeze
+ * (-Mf), thaw (-Mt), print the header section, body or main-log lines of
+ * one (-Mvh, -Mvb, -Mvl), or deliver drop files (--deliver-drop, the -odb child).
+ */
+export type MessageAction = 'deliver' | 'remove' | 'freeze' | 'thaw' | 'show-header' | 'show-body' | 'show-log' | 'drop';
+
 export interface Envelope {
   sender: string;
   recipients: string[];
+  /** For recipients that aliases generated: the address the submitter gave (Exim's top-level address, listed by -bp). */
+  parents?: Record<string, string>;
   /** DSN request (-N, -R, -V; RFC 3461), sent only to servers that offer DSN. */
   dsn?: DsnRequest;
 }
@@ -262,8 +273,8 @@ export interface Invocation {
   noQueue?: boolean;
   /** -qf / -qff: a queue run that ignores retry times. */
   queueForce?: boolean;
-  /** -M / -Mrm / --deliver-drop: deliver or remove the messages whose ids are in `recipients`, or deliver the drop files of those ids (the -odb child). */
-  messageAction?: 'deliver' | 'remove' | 'drop';
+  /** -M, -Mrm, -Mf, -Mt, -Mvh, -Mvb, -Mvl, --deliver-drop: act on the messages whose ids are in `recipients` (see MessageAction). */
+  messageAction?: MessageAction;
   /** --init-spool: create the spool directories with their modes. */
   initSpool?: boolean;
   /** Error mode of -oeX / -eX (last one wins): p print (default), m mail, e mail and exit 0, q quiet, w write. */

@@ -349,7 +349,7 @@ t.test('unprivileged submitter killed while writing its drop file', { skip: canS
   t.same(e.input(), []);
 });
 
-t.test('-Mrm, -M and -q by another user: refused in one line, exit 77 (EX_NOPERM); the own drop file may go', { skip: canSwitchUser }, async (t) => {
+t.test('-Mrm, -M, -q, -Mf, -Mt and -Mv… by another user: refused in one line, exit 77 (EX_NOPERM); the own drop file may go', { skip: canSwitchUser }, async (t) => {
   const e = await setup(t, dns, { onRcpt: () => '451 later' });
   const root = await run(['-C', e.conf, 'admin@example.test'], { input: message('root') });
   t.equal(root.code, 0, root.stderr);
@@ -357,7 +357,8 @@ t.test('-Mrm, -M and -q by another user: refused in one line, exit 77 (EX_NOPERM
   const rootDrop = await run(['-C', e.conf, '-odq', 'admin@example.test'], { input: message('root-drop') });
   t.equal(rootDrop.code, 0, rootDrop.stderr);
   const [dropped] = e.drops();
-  for (const args of [['-Mrm', queued!], ['-Mrm', dropped!], ['-M', queued!], ['-qf']]) {
+  const admin = [['-Mf', queued!], ['-Mt', queued!], ['-Mvh', queued!], ['-Mvb', dropped!], ['-Mvl', queued!]];
+  for (const args of [['-Mrm', queued!], ['-Mrm', dropped!], ['-M', queued!], ['-qf'], ...admin]) {
     const r = await run(['-C', e.conf, ...args], { as: 'nobody' });
     t.equal(r.code, 77, `${args.join(' ')}: exit 77`);
     t.match(r.stderr, /^send-smarthost: .*(permission denied|only root or the spool owner)[^\n]*\n$/, `${args.join(' ')}: one line: ${r.stderr}`);
@@ -370,5 +371,6 @@ t.test('-Mrm, -M and -q by another user: refused in one line, exit 77 (EX_NOPERM
   const own = e.drops().find((d) => d !== dropped)!;
   const rm = await run(['-C', e.conf, '-Mrm', own], { as: 'nobody' });
   t.equal(rm.code, 0, `its submitter may remove its own drop file: ${rm.stderr}`);
+  t.equal(rm.stdout, `Message ${own} has been removed\n`, "Exim's line");
   t.same(e.drops(), [dropped]);
 });

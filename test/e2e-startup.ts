@@ -2,7 +2,7 @@
  * What each kind of start loads (issue 5: start-up must not load what it does
  * not need): a background or queue-only submission loads no networking,
  * streams, crypto or child_process module before its message is safe (the
- * deliverer is started through process_wrap); -bp loads no DNS or TLS code.
+ * deliverer is started through process_wrap); -bp and -Mv… load no DNS or TLS code.
  * Node's own module list is read by a test-only preload.
  */
 import t from 'tap';
@@ -51,9 +51,11 @@ t.test('-odq and the default background mode: only what spools the message', asy
   t.ok(settled(), 'the two background deliveries were tried and queued');
 });
 
-t.test('-bp: no DNS, TLS or SMTP code', async (t) => {
+t.test('-bp, -bpa, -Mvh, -Mvl: no DNS, TLS or SMTP code', async (t) => {
   const conf = writeConfig(['route_data = mail.example.test', 'spool_directory = /nonexistent/send-smarthost-spool']);
-  const r = modulesOf(['-C', conf, '-bp'], '');
-  t.equal(r.code, 0, r.stderr);
-  t.same(r.modules.filter((m) => /^(tls|_tls_wrap|dgram|dns|crypto|child_process)$/.test(m)), []);
+  for (const [args, code] of [[['-bp'], 0], [['-bpa'], 0], [['-Mvh', '1aaaaa-000000-00'], 66], [['-Mvl', '1aaaaa-000000-00'], 66]] as const) {
+    const r = modulesOf(['-C', conf, ...args], '');
+    t.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
+    t.same(r.modules.filter((m) => /^(tls|_tls_wrap|dgram|dns|crypto|child_process)$/.test(m)), [], args.join(' '));
+  }
 });

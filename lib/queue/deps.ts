@@ -23,6 +23,8 @@ export interface FailureReport {
   header: SpoolHeader;
   failed: { recipient: string; reason: string; host?: string }[];
   data: MessageData;
+  /** A delay warning instead (warnings.ts): the recipients are still pending, `Action: delayed`; how long, as the subject says it (`24 hours`). */
+  delayed?: string;
 }
 
 export interface QueueDeps {
@@ -56,6 +58,8 @@ export interface QueueDeps {
   /** The route's hosts and the ports they are tried on, for the retry hints. */
   hosts: HintHost[];
   rules: readonly RetryRule[];
+  /** delay_warning (ms; warnings.ts); absent or empty: no delay warnings. */
+  delayWarning?: readonly number[];
   log: QueueLog;
   /** Build the DSN for failed recipients. */
   makeBounce: (input: FailureReport) => { envelope: Envelope; data: Buffer };

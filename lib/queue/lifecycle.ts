@@ -18,6 +18,8 @@
  *   memory), the background deliverer and queue runs (a drop file, as its
  *   spool owner or as its unprivileged submitter), and queue runs (input/).
  *   Where the message lives is a {@link Place}; settle only says what to do.
+ *   A message left deferred may call for a delay warning to its sender
+ *   (warnings.ts), counted in the header it keeps.
  *
  * Writing the outcome back may fail when the spool's file system is full:
  * removing never needs space; a deferral that cannot be recorded leaves the
@@ -30,6 +32,7 @@ import type { AttemptResult } from './attempt.js';
 import type { QueueDeps } from './deps.js';
 import type { SpoolHeader } from '../store/header.js';
 import { enqueue, type Placement } from './enqueue.js';
+import { warnOfDelay } from './warnings.js';
 import { join } from 'node:path';
 import { unlinkSync } from 'node:fs';
 import { SmarthostError } from '../errors.js';
@@ -122,6 +125,14 @@ export async function settle(res: AttemptResult, data: MessageData, place: Place
     place.remove();
     deps.log.completed(place.id);
     return { state, header: h, bounces, ...(failure ? { failure } : {}) };
+  }
+  // still deferred: a delay warning when one is due (warnings.ts); sent by the spool owner, whose runs retry it
+  if (opts.report && place.canFreeze) {
+    const warned = warnOfDelay(h, res, data, deps);
+    if (warned) {
+      h = { ...h, warnings: warned.count };
+      if (warned.placement === 'input') bounces.push(warned.id);
+    }
   }
   const kept = place.keep(h);
   if ('notKept' in kept) {

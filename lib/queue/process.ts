@@ -25,9 +25,9 @@ export type ProcessResult =
 export interface ProcessOptions {
   /** Ignore the message's retry time and the host hints (-qf, -M). */
   forced: boolean;
-  /** Thaw a frozen message first (-M). */
+  /** Thaw a frozen message first (-M, -qff), logged as Exim does: `Unfrozen by forced delivery`. */
   thaw: boolean;
-  /** Who asked (for the log line of a thaw). */
+  /** Who asked. */
   by: string;
 }
 
@@ -58,7 +58,7 @@ export async function processMessage(id: string, deps: QueueDeps, opts: ProcessO
       if (h.frozen !== undefined) {
         if (!opts.thaw) return { status: 'skipped-frozen' };
         h = { ...h, frozen: undefined };
-        deps.log.note(id, `unfrozen by ${opts.by}`);
+        deps.log.note(id, 'Unfrozen by forced delivery');
       }
       if (!opts.forced && h.nextAttempt !== undefined && h.nextAttempt > deps.now()) return { status: 'not-due' };
       data = readData(deps.spool, h);

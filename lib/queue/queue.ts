@@ -26,6 +26,8 @@ export interface RunOptions {
   force: boolean;
   /** -M: only these messages (forced, and thawed when frozen). */
   ids?: string[];
+  /** -qff: frozen messages too (thawed: `Unfrozen by forced delivery`). */
+  thaw?: boolean;
   /** Who runs it (for log lines). */
   by: string;
 }
@@ -61,7 +63,7 @@ export async function runQueue(opts: RunOptions, deps: QueueDeps): Promise<RunSu
     ? opts.ids.map((id) => ({ id, drop: isMessageId(id) && !queuedAlready(l, id) && existsSync(join(l.incoming, id)) }))
     : [...listMessages(l).map((id) => ({ id, drop: false })), ...drops.map((id) => ({ id, drop: true }))];
   const single = opts.ids !== undefined;
-  const flags = single ? '-M' : opts.force ? '-qf' : undefined;
+  const flags = single ? '-M' : opts.thaw ? '-qff' : opts.force ? '-qf' : undefined;
   deps.log.queueRun('Start', flags);
   // what unprivileged processes could not write to the main log, before anything new happens
   const arrivals = renderJournals(deps);
@@ -128,7 +130,7 @@ async function runEach(todo: Todo[], single: boolean, opts: RunOptions, deps: Qu
     let r: ProcessResult;
     const forced = opts.force || single;
     try {
-      r = drop ? await processDrop(id, deps, { forced }) : await processMessage(id, deps, { forced, thaw: single, by: opts.by });
+      r = drop ? await processDrop(id, deps, { forced }) : await processMessage(id, deps, { forced, thaw: single || opts.thaw === true, by: opts.by });
     } catch (err) {
       // a message that cannot be handled (an unreadable file, a full disk) must not stop the run for the others
       if (!(err instanceof SmarthostError && err.code === 'E_IO') && typeof (err as NodeJS.ErrnoException).code !== 'string') throw err;

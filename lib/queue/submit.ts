@@ -54,7 +54,7 @@ export interface SubmitResult {
 
 /** Submit one message; resolves to the exit code for the caller. Never throws for delivery problems. */
 export async function submitMessage(envelope: Envelope, data: MessageData, opts: SubmitOptions, deps: QueueDeps): Promise<SubmitResult> {
-  const h: SpoolHeader = newHeader(deps.newId(), envelope.sender, envelope.recipients, dataSize(data), deps.now(), opts.submitter);
+  const h: SpoolHeader = newHeader(deps.newId(), envelope.sender, envelope.recipients, dataSize(data), deps.now(), opts.submitter, envelope.parents);
   if (envelope.dsn) h.dsn = envelope.dsn;
   if (opts.queueOnly || opts.background) {
     const code = await spoolSubmission(h, data, opts.queueOnly ? 'q' : 'b', opts.verbose, deps);

@@ -94,6 +94,7 @@ export function queueDeps(p: WireParams): QueueDeps {
     ...(p.startDeliverer ? { startDeliverer: p.startDeliverer } : {}),
     hosts: p.config.route?.hosts.map((h) => ({ name: h.name, port: h.port ?? p.config.port })) ?? [],
     rules: p.config.retryRules,
+    delayWarning: p.config.delayWarning,
     log: teeLog(main, journalLog(spool, p.now), mainFailed, p.logFallback),
     makeBounce: (r) => {
       const b = buildBounce({
@@ -102,8 +103,9 @@ export function queueDeps(p: WireParams): QueueDeps {
         originalRecipients: [...r.header.done.map((d) => d.recipient), ...r.header.recipients],
         failed: r.failed.map((f) => {
           const code = replyCode(f.reason);
-          return { recipient: f.recipient, reason: f.reason, ...(code !== undefined ? { code } : {}), ...(f.host ? { remoteMta: f.host } : {}) };
+          return { recipient: f.recipient, reason: f.reason, ...(code !== undefined ? { code } : {}), ...(f.host ? { remoteMta: f.host } : {}), ...(r.delayed ? { action: 'delayed' as const } : {}) };
         }),
+        ...(r.delayed ? { delayedFor: r.delayed } : {}),
         originalHeaders: headerBlock(r.data),
         reportingMta: p.fqdn,
         arrival: new Date(r.header.arrival),

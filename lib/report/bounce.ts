@@ -48,6 +48,8 @@ export interface BounceInput {
   messageIdDomain: string;
   /** The MIME boundary (tests); random by default. */
   boundary?: string;
+  /** A delay warning (every recipient `delayed`): how long the message has waited, as Exim's subject says it (`24 hours`). */
+  delayedFor?: string;
 }
 
 export interface Bounce {
@@ -206,7 +208,8 @@ function humanPart(p: BounceInput): string[] {
     for (const f of failed) L.push(...describe(f), '');
   }
   if (delayed.length > 0) {
-    L.push(...wrap('Delivery to the recipients below has been delayed. Attempts will go on; you need not send the message again yet.', ''), '');
+    const after = p.delayedFor ? ` after more than ${oneLine(p.delayedFor)} in the queue on ${oneLine(p.reportingMta)}` : '';
+    L.push(...wrap(`Delivery to the recipients below has been delayed${after}. Attempts will go on; you need not send the message again yet.`, ''), '');
     for (const f of delayed) L.push(...describe(f), '');
   }
   if (p.originalRecipients && p.originalRecipients.length > 0) {
@@ -255,7 +258,7 @@ export function buildBounce(p: BounceInput): Bounce {
   const headers = [
     `From: Mail Delivery System <MAILER-DAEMON@${oneLine(p.reportingMta)}>`,
     ...limitLine(`To: ${oneLine(p.originalSender)}`),
-    anyFailed ? 'Subject: Mail delivery failed: returning message to sender' : `Subject: Warning: message ${oneLine(p.id)} delayed`,
+    anyFailed ? 'Subject: Mail delivery failed: returning message to sender' : `Subject: Warning: message ${oneLine(p.id)} delayed${p.delayedFor ? ` ${oneLine(p.delayedFor)}` : ''}`,
     `Date: ${rfc5322Date(p.now)}`,
     `Message-ID: <${oneLine(p.id).replace(/[\s<>@]/g, '')}.${p.now.getTime().toString(36)}.dsn@${messageIdDomain}>`,
     ...(midMatch ? [`In-Reply-To: ${midMatch[1]}`, `References: ${midMatch[1]}`] : []),

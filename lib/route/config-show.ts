@@ -57,6 +57,7 @@ const SHOW: Readonly<Record<string, (c: Config) => string>> = {
   // unset means /etc/aliases when it exists: print that, the file in effect ('' is "no aliases")
   system_aliases_file: (c) => value(c.systemAliasesFile ?? DEFAULT_ALIASES_FILE),
   retry_rules: (c) => c.retryRules.map((r) => r.text).join('; '),
+  delay_warning: (c) => c.delayWarning.map(time).join(':'),
   spool_directory: (c) => value(c.spoolDirectory),
   delivery_mode: (c) => ({ b: 'background', i: 'interactive', q: 'queue' })[c.deliveryMode],
   log_file_path: (c) => value(c.logFilePath),

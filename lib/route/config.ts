@@ -24,7 +24,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from './ip.js';
 import { isAbsolute } from 'node:path';
 import { configError, describeErrno, SmarthostError } from '../errors.js';
-import { parseTimeOption as time } from './duration.js';
+import { parseDuration, parseTimeOption as time } from './duration.js';
 import { isHostName, parseHostList, splitList } from './hostlist.js';
 import { didYouMean, parseRoute } from './route.js';
 import { DEFAULT_RETRY_RULES, parseRetryRules } from './retry-rules.js';
@@ -81,6 +81,7 @@ export function defaultConfig(file = '(defaults)'): Config {
     connectTimeout: 300_000,
     ...securityDefaults(),
     retryRules: [...DEFAULT_RETRY_RULES],
+    delayWarning: [DEFAULT_DELAY_WARNING],
     logFilePath: DEFAULT_LOG_FILE_PATH,
     spoolDirectory: DEFAULT_SPOOL_DIRECTORY,
     queueDeferred: true,
@@ -92,6 +93,33 @@ export function defaultConfig(file = '(defaults)'): Config {
     localFromCheck: true,
     localSenderRetain: false,
   };
+}
+
+/** delay_warning's default: Exim's, 24 hours. */
+export const DEFAULT_DELAY_WARNING = 86_400_000;
+
+/**
+ * delay_warning: Exim's colon-separated list of times, at most 10, each
+ * longer than the one before; empty or a zero time: no warnings.
+ */
+function timeList(v: string, name: string): number[] {
+  const items = colonList(v);
+  if (items.length === 0) return [];
+  if (items.length > 10) throw configError(`${name} takes at most 10 times, got ${items.length}`);
+  const times = items.map((item) => {
+    if (/^0+(\.0*)?[smhdw]?$/.test(item)) return 0;
+    try {
+      return parseDuration(item);
+    } catch {
+      throw configError(`bad time interval ${q(item)} in ${name} (expected e.g. 4h:8h:24h, or 0 for none)`);
+    }
+  });
+  if (times.includes(0)) {
+    if (times.length > 1) throw configError(`${name}: a zero time turns the warnings off; it cannot be in a list (${q(v)})`);
+    return [];
+  }
+  for (let i = 1; i < times.length; i++) if (times[i]! <= times[i - 1]!) throw configError(`${name}: each time must be longer than the one before, got ${q(items[i]!)} after ${q(items[i - 1]!)}`);
+  return times;
 }
 
 /** A size as Exim writes it: a number of bytes, optionally with K, M or G (multiples of 1024). */
@@ -183,6 +211,7 @@ const OPTIONS: Record<string, OptionSpec> = {
     },
   },
   retry_rules: { type: 'value', emptyOk: true, set: (c, v) => void (c.retryRules = parseRetryRules(v)) },
+  delay_warning: { type: 'value', emptyOk: true, set: (c, v, n) => void (c.delayWarning = timeList(v, n)) },
   spool_directory: {
     type: 'value',
     set: (c, v) => {

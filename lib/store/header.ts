@@ -17,6 +17,16 @@ export interface DoneRecipient {
   at: number;
 }
 
+/**
+ * A recipient as it was submitted: the address delivered to and, when an
+ * alias generated it, the address given by the submitter (Exim's top-level
+ * address, which -bp lists).
+ */
+export interface OriginalRecipient {
+  address: string;
+  parent?: string;
+}
+
 /** Who submitted a message: from the process (direct) or the drop file's owner (never from its content). */
 export interface Submitter {
   uid: number;
@@ -32,6 +42,12 @@ export interface SpoolHeader {
   recipients: string[];
   /** Recipients delivered or failed, with their results. */
   done: DoneRecipient[];
+  /**
+   * Every recipient in the order submitted, with the top-level address of
+   * those an alias generated (-bp lists them so); absent in files of older
+   * versions. Only for listings: `recipients` and `done` decide delivery.
+   */
+  original?: OriginalRecipient[];
   /** Arrival (ms since the epoch). */
   arrival: number;
   /** Size of the data in bytes (the -D file, or a drop file's part after the envelope line). */
@@ -50,6 +66,8 @@ export interface SpoolHeader {
   submitter: Submitter;
   /** The last temporary error, for -bp and the log. */
   lastError?: string;
+  /** How many delay warnings the sender was sent (Exim's warning count; delay_warning). */
+  warnings?: number;
   /** DSN parameters from -N/-R/-V, sent again on every attempt. */
   dsn?: DsnRequest;
 }
@@ -93,6 +111,9 @@ export function validateHeader(v: unknown, where: string): SpoolHeader {
   if (!optNum(o.firstFailure) || !optNum(o.lastAttempt) || !optNum(o.nextAttempt)) throw bad(where, 'bad retry times');
   if (o.frozen !== undefined && !isStr(o.frozen)) throw bad(where, 'bad frozen');
   if (o.lastError !== undefined && !isStr(o.lastError)) throw bad(where, 'bad lastError');
+  if (o.warnings !== undefined && !(isNum(o.warnings) && Number.isInteger(o.warnings) && o.warnings >= 0)) throw bad(where, 'bad warnings');
+  const original = originalOf(o.original);
+  if (original === null) throw bad(where, 'bad original recipients');
   const sub = o.submitter as Record<string, unknown> | undefined;
   if (typeof sub !== 'object' || sub === null || !isNum(sub.uid) || !isStr(sub.user)) throw bad(where, 'bad submitter');
   return {
@@ -112,8 +133,25 @@ export function validateHeader(v: unknown, where: string): SpoolHeader {
     bounce: o.bounce === true,
     submitter: { uid: sub.uid, user: sub.user },
     lastError: o.lastError as string | undefined,
+    ...(o.warnings ? { warnings: o.warnings as number } : {}),
+    ...(original ? { original } : {}),
     ...(dsnOf(o.dsn) ? { dsn: dsnOf(o.dsn) } : {}),
   };
+}
+
+const isAddr = (v: unknown): v is string => isStr(v) && v !== '' && !BAD_ADDR.test(v);
+
+/** The `original` list checked (untrusted in a drop file): undefined when absent, null when malformed. */
+function originalOf(v: unknown): OriginalRecipient[] | undefined | null {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || v.length > MAX_RECIPIENTS) return null;
+  const out: OriginalRecipient[] = [];
+  for (const e of v as unknown[]) {
+    const x = e as Record<string, unknown>;
+    if (typeof e !== 'object' || e === null || !isAddr(x.address) || (x.parent !== undefined && !isAddr(x.parent))) return null;
+    out.push({ address: x.address, ...(x.parent !== undefined ? { parent: x.parent as string } : {}) });
+  }
+  return out;
 }
 
 function dsnOf(v: unknown): DsnRequest | undefined {
@@ -142,7 +180,11 @@ export function serializeHeader(h: SpoolHeader): string {
   return JSON.stringify(h) + '\n';
 }
 
-/** A fresh header for a message that has just arrived. */
-export function newHeader(id: string, sender: string, recipients: string[], size: number, arrival: number, submitter: Submitter): SpoolHeader {
-  return { version: 1, id, sender, recipients: [...recipients], done: [], arrival, size, attempts: 0, bounce: false, submitter };
+/**
+ * A fresh header for a message that has just arrived; `parents` maps the
+ * recipients that aliases generated to the address the submitter gave.
+ */
+export function newHeader(id: string, sender: string, recipients: string[], size: number, arrival: number, submitter: Submitter, parents?: Readonly<Record<string, string>>): SpoolHeader {
+  const original = recipients.map((address): OriginalRecipient => (parents && Object.hasOwn(parents, address) ? { address, parent: parents[address]! } : { address }));
+  return { version: 1, id, sender, recipients: [...recipients], done: [], original, arrival, size, attempts: 0, bounce: false, submitter };
 }

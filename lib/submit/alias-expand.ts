@@ -190,5 +190,7 @@ export function applyAliases(
   });
   for (const text of x.notes) ctx.tracer({ type: 'note', text });
   for (const w of x.warnings) ctx.warn(w);
-  return { ...envelope, recipients: x.recipients };
+  // each generated address's top-level address: the last alias it came through
+  const parents = Object.fromEntries([...x.origins].filter(([, via]) => via.length > 0).map(([address, via]) => [address, via[via.length - 1]!.address]));
+  return { ...envelope, recipients: x.recipients, ...(x.origins.size > 0 ? { parents } : {}) };
 }

@@ -21,7 +21,7 @@
 import { quote } from './address.js';
 import { checkEnvid } from './dsn.js';
 import { usageError } from '../errors.js';
-import type { ConfigOverride, DeliveryMode, Invocation } from '../types.js';
+import type { ConfigOverride, DeliveryMode, Invocation, MessageAction } from '../types.js';
 
 /** sendmail's -b modes (sendmail 8). Only 'm' delivers; main decides what to say about the rest. */
 export const MODES: Readonly<Record<string, string>> = {
@@ -29,6 +29,11 @@ export const MODES: Readonly<Record<string, string>> = {
   s: 'SMTP on standard input/output',
   p: 'print the queue (mailq)',
   pc: 'print the number of queued messages',
+  pu: 'print the queue, only the recipients not yet delivered',
+  pr: 'print the queue, not sorted by arrival',
+  pa: 'print the queue, with the delivered addresses that aliases generated',
+  pru: 'print the queue unsorted, only the recipients not yet delivered',
+  pra: 'print the queue unsorted, with the addresses that aliases generated',
   i: 'check the aliases file (newaliases; there is no database to rebuild)',
   v: 'verify addresses: are they routable? (no mail is sent)',
   t: 'address test: how each address is routed, through which aliases to which hosts (no mail is sent)',
@@ -43,7 +48,7 @@ export const MODES: Readonly<Record<string, string>> = {
 };
 
 /** The -b modes send-smarthost implements; the other sendmail modes are refused, never run as -bm. */
-export const SUPPORTED_MODES: ReadonlySet<string> = new Set(['m', 's', 'p', 'pc', 'i', 't', 'v', 'V', 'P']);
+export const SUPPORTED_MODES: ReadonlySet<string> = new Set(['m', 's', 'p', 'pc', 'pu', 'pr', 'pa', 'pru', 'pra', 'i', 't', 'v', 'V', 'P']);
 
 /** One line of the flag listing: the flag as written, what it does; `ignored` ones are accepted for compatibility only. */
 export interface FlagHelp {
@@ -66,20 +71,26 @@ export const FLAGS: readonly FlagHelp[] = [
   { flag: '-bm', help: 'read a message and deliver it (default)' },
   { flag: '-bs', help: 'speak SMTP on standard input/output' },
   { flag: '-bp', help: 'list the queue (also when called as mailq); -bpc counts it' },
+  { flag: '-bpu, -bpa, -bpr', help: 'list the queue: undelivered recipients only / with the addresses aliases generated (+D) / unsorted' },
   { flag: '-bi', help: 'check the aliases file (also newaliases; there is no database)' },
   { flag: '-bt addr...', help: 'show how addresses are routed: aliases (file:line), the smarthost, its names and addresses' },
   { flag: '-bv addr...', help: 'verify that addresses can be routed' },
   { flag: '-bV', help: 'print the version, what is supported, and the configuration file in effect' },
   { flag: '-bP [option...]', help: 'print the effective configuration (secrets masked)' },
-  { flag: '-q, -qf', help: 'run the queue once (-qf: also messages not yet due); no daemon' },
-  { flag: '-M id...', help: 'deliver these queued messages now' },
+  { flag: '-q, -qf, -qff', help: 'run the queue once (-qf: also messages not yet due; -qff: frozen ones too); no daemon' },
+  { flag: '-M id...', help: 'deliver these queued messages now (frozen ones too)' },
   { flag: '-Mrm id...', help: 'remove these queued messages' },
+  { flag: '-Mf id...', help: 'freeze these queued messages (queue runs pass them over)' },
+  { flag: '-Mt id...', help: 'thaw these frozen messages' },
+  { flag: '-Mvh id', help: "print a queued message's header section" },
+  { flag: '-Mvb id', help: "print a queued message's body" },
+  { flag: '-Mvl id', help: "print a queued message's lines of the main log" },
   { flag: '-odb', help: 'spool, deliver in the background, exit 0 (the default)' },
   { flag: '-odi', help: 'deliver now; the exit status tells the result (-v, -d imply it)' },
   { flag: '-odq', help: 'queue the message without trying to deliver it now' },
   { flag: '--no-queue', help: 'never queue: a temporary failure exits 75 (queue_deferred = false)' },
   { flag: '-oep, -oem, -oee, -oeq', help: 'on a permanent failure: print (default), mail a bounce (exit 69), bounce and exit 0, stay quiet (also -ep -em -ee -eq)' },
-  { flag: '--init-spool', help: 'create the spool directories (run once by the administrator)' },
+  { flag: '--init-spool', help: 'create the spool directories and the log directory (run once by the administrator)' },
   { flag: '-N dsn', help: 'DSN notify: never, or success,failure,delay' },
   { flag: '-R ret', help: 'DSN return: hdrs or full' },
   { flag: '-V envid', help: 'DSN envelope id' },
@@ -191,6 +202,21 @@ const DELIVERY_MODES: Readonly<Record<string, DeliveryMode>> = { db: 'b', di: 'i
 /** The shape of a queue message id (lib/store/ids.ts). */
 const MESSAGE_ID = /^[0-9A-Za-z]{6}-[0-9A-Za-z]{6}-[0-9A-Za-z]{2}$/;
 
+/** The word of each message action (Exim's -M letters; --deliver-drop is the -odb deliverer's). */
+const ACTION_FLAG: Readonly<Record<MessageAction, string>> = {
+  deliver: '-M',
+  remove: '-Mrm',
+  freeze: '-Mf',
+  thaw: '-Mt',
+  'show-header': '-Mvh',
+  'show-body': '-Mvb',
+  'show-log': '-Mvl',
+  drop: '--deliver-drop',
+};
+
+/** The actions on one message only (Exim: "Only one message can be listed at once"). */
+const ONE_ID: ReadonlySet<MessageAction> = new Set(['show-header', 'show-body', 'show-log']);
+
 /** Long options and whole words; each sets one field of the parse state. */
 const WORDS: Readonly<Record<string, (s: State) => void>> = {
   '--no-queue': (s) => void (s.noQueue = true),
@@ -198,6 +224,11 @@ const WORDS: Readonly<Record<string, (s: State) => void>> = {
   // Exim: the operands are message ids (--deliver-drop: the background deliverer's, see -odb)
   '-M': (s) => void (s.messageAction = 'deliver'),
   '-Mrm': (s) => void (s.messageAction = 'remove'),
+  '-Mf': (s) => void (s.messageAction = 'freeze'),
+  '-Mt': (s) => void (s.messageAction = 'thaw'),
+  '-Mvh': (s) => void (s.messageAction = 'show-header'),
+  '-Mvb': (s) => void (s.messageAction = 'show-body'),
+  '-Mvl': (s) => void (s.messageAction = 'show-log'),
   '--deliver-drop': (s) => void (s.messageAction = 'drop'),
 };
 
@@ -219,7 +250,7 @@ interface State {
   queueArg?: string;
   noQueue: boolean;
   initSpool: boolean;
-  messageAction?: 'deliver' | 'remove' | 'drop';
+  messageAction?: MessageAction;
 }
 
 /** Store the value of letter `c` (its check runs now, so values are refused in argv order). */
@@ -368,7 +399,9 @@ function assemble(s: State, invokedAs: string | undefined): Invocation {
     ...(s.overrides.length ? { configOverrides: s.overrides } : {}),
   };
   if (s.messageAction) {
-    usageIf(inv.recipients.length === 0, `${({ deliver: '-M', remove: '-Mrm', drop: '--deliver-drop' } as const)[s.messageAction]} needs message ids`);
+    const flag = ACTION_FLAG[s.messageAction];
+    usageIf(inv.recipients.length === 0, `${flag} needs message ids`);
+    usageIf(ONE_ID.has(s.messageAction) && inv.recipients.length > 1, `${flag} takes one message id`);
     for (const id of inv.recipients) usageIf(!MESSAGE_ID.test(id), `not a message id: ${quote(id)} (ids look like 1jiFk5-0006UE-9S)`);
   }
   if (s.overrides.length && inv.deliveryMode !== undefined && inv.deliveryMode !== 'i') {

@@ -2,6 +2,7 @@ import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { fakeQueue } from '../../fixtures/queue/fake-deps.js';
 import { queueCommand, queueCommandOf } from '../../lib/queue/commands.js';
+import { listingStyle } from '../../lib/queue/command-of.js';
 import { submitMessage } from '../../lib/queue/submit.js';
 import { writeDrop } from '../../lib/store/drop.js';
 import { newHeader } from '../../lib/store/header.js';
@@ -17,6 +18,11 @@ t.test('which command', async (t) => {
   t.equal(queueCommandOf({ ...base, messageAction: 'deliver' }), 'deliver');
   t.equal(queueCommandOf({ ...base, messageAction: 'remove' }), 'remove');
   t.equal(queueCommandOf({ ...base, initSpool: true }), 'init');
+  for (const mode of ['pu', 'pa', 'pr', 'pru', 'pra']) t.equal(queueCommandOf({ ...base, mode }), 'list', `-b${mode}`);
+  t.same(listingStyle('p'), { undelivered: false, generated: false, unsorted: false });
+  t.same(listingStyle('pru'), { undelivered: true, generated: false, unsorted: true });
+  t.same(listingStyle('pa'), { undelivered: false, generated: true, unsorted: false });
+  for (const action of ['freeze', 'thaw', 'show-header', 'show-body', 'show-log'] as const) t.equal(queueCommandOf({ ...base, messageAction: action }), action);
 });
 
 t.test('list and count, with drops waiting; empty prints nothing', async (t) => {
@@ -35,14 +41,16 @@ t.test('list and count, with drops waiting; empty prints nothing', async (t) => 
   writeFileSync(`${q.deps.spool.incoming}/1jiFk5-0006UE-9T`, 'not an envelope');
   out = '';
   await queueCommand({ ...o, command: 'list' }, q.deps);
-  t.match(out, /\n\n-- damaged spool files \(not delivered; see the main log\) --\ndamaged: 1 file in incoming\/ that cannot be read  \(moved to corrupt\/ by the next queue run\)\n$/, 'one that cannot be read is said to be damaged');
+  t.notMatch(out, /damaged|incoming/, "standard output keeps Exim's shape (exiqgrep, exiqsumm)");
+  t.same(q.said, ['1 file in incoming/ cannot be read: moved to corrupt/ by the next queue run'], 'one that cannot be read is said to be damaged, on stderr');
   out = '';
   await queueCommand({ ...o, command: 'count' }, q.deps);
   t.equal(out, '3\n');
   await queueCommand({ ...o, command: 'run' }, q.deps);
   out = '';
+  q.said.length = 0;
   await queueCommand({ ...o, command: 'list' }, q.deps);
-  t.match(out, /\n-- damaged spool files \(not delivered; see the main log\) --\ncorrupt: 1jiFk5-0006UE-9T  \(in \S+\/corrupt\)\n$/, 'after a run: listed as corrupt (point 5)');
+  t.match(q.said.join('\n'), /^1jiFk5-0006UE-9T is in \S+\/corrupt: damaged, not delivered \(see the main log\)$/m, 'after a run: said to be in corrupt/ (point 5)');
   t.equal(await queueCommand({ ...o, command: 'remove', ids: ['1aaaaa-000000-00'] }, q.deps), 66);
 });
 

@@ -190,6 +190,10 @@ t.test('delayed only: a warning', async (t) => {
   t.equal(g[1]!.action, 'delayed');
   t.equal(g[1]!.status, '4.0.0');
   t.equal(g[1]!['diagnostic-code'], undefined, 'no reply: no Diagnostic-Code');
+  const w = parseReport(buildBounce(base({ delayedFor: '24 hours', failed: [{ recipient: 'bob@example.net', reason: '451 4.7.1 later', code: 451, action: 'delayed' }] })).data);
+  t.equal(h1(w.top, 'subject'), "Warning: message 1kQb5w-000Abc-9S delayed 24 hours", "delay_warning's: how long, as Exim's subject says it");
+  t.match(w.parts[0]!.body.replace(/\r\n/g, ' '), /delayed after more than 24 hours in the queue on \S+\. Attempts will go on/);
+  t.equal(dsnGroups(w.parts[1]!.body)[1]!.status, '4.7.1');
 });
 
 t.test('hostile and huge originals', async (t) => {

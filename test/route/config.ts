@@ -41,6 +41,7 @@ t.test('defaults', async (t) => {
       'check_spool_space',
       'command_timeout',
       'connect_timeout',
+      'delay_warning',
       'delivery_mode',
       'delivery_timeout',
       'dns_retrans',
@@ -335,6 +336,19 @@ t.test('check_spool_space, check_spool_inodes: Exim\'s names, sizes and defaults
   t.equal(parseConfig('check_spool_space = 0\n', 'f').checkSpoolSpace, 0, '0: no check');
   t.throws(() => parseConfig('check_spool_space = 10 MB\n', 'f'), /f:1: bad check_spool_space "10 MB" \(a size such as 10M, 512K or 0\)/);
   t.throws(() => parseConfig('check_spool_inodes = lots\n', 'f'), /f:1: bad check_spool_inodes "lots"/);
+});
+
+t.test("delay_warning: Exim's time list, default 24h; empty or zero: none", async (t) => {
+  t.same(parseConfig('', 'f').delayWarning, [86_400_000], 'default 24h, as Exim');
+  t.same(parseConfig('delay_warning = 4h:8h:24h\n', 'f').delayWarning, [4, 8, 24].map((h) => h * 3_600_000));
+  t.same(parseConfig('delay_warning = 6h\n', 'f').delayWarning, [6 * 3_600_000]);
+  t.same(parseConfig('delay_warning =\n', 'f').delayWarning, [], 'empty: no warnings');
+  t.same(parseConfig('delay_warning = 0s\n', 'f').delayWarning, [], 'a zero time: no warnings');
+  t.same(parseConfig('delay_warning = 0\n', 'f').delayWarning, []);
+  t.throws(() => parseConfig('delay_warning = 4h:soon\n', 'f'), /f:1: bad time interval "soon" in delay_warning \(expected e\.g\. 4h:8h:24h, or 0 for none\)/);
+  t.throws(() => parseConfig('delay_warning = 8h:4h\n', 'f'), /f:1: delay_warning: each time must be longer than the one before, got "4h" after "8h"/);
+  t.throws(() => parseConfig('delay_warning = 0:4h\n', 'f'), /f:1: delay_warning: a zero time turns the warnings off; it cannot be in a list/);
+  t.throws(() => parseConfig(`delay_warning = ${Array.from({ length: 11 }, (_, i) => `${i + 1}h`).join(':')}\n`, 'f'), /at most 10 times, got 11/);
 });
 
 t.test('trusted_users, untrusted_set_sender, local_from_check, local_sender_retain (issue 9, point 9)', async (t) => {

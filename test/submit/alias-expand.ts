@@ -1,6 +1,7 @@
 import t from 'tap';
 import { parseAliases, parseIncludeList } from '../../lib/submit/aliases.js';
-import { expandAliases, type IncludeResult, type LoadedAliases } from '../../lib/submit/alias-expand.js';
+import { applyAliases, expandAliases, type IncludeResult, type LoadedAliases } from '../../lib/submit/alias-expand.js';
+import { noTrace } from '../../lib/report/trace.js';
 import { SmarthostError, exitCodeFor } from '../../lib/errors.js';
 
 const F = '/etc/aliases';
@@ -44,6 +45,15 @@ t.test('origins: the aliases each recipient came through, nearest first, with fi
   ]);
   t.same(x.origins.get('ops@example.com'), [{ address: 'ops@example.com', where: '/etc/aliases:2' }, { address: 'root@example.com', where: '/etc/aliases:1' }], '\\ops: delivered as itself, through the aliases that named it');
   t.equal(x.origins.get('bob@example.org'), undefined, 'not an alias: no origin');
+});
+
+t.test('applyAliases: each generated recipient keeps the address the submitter gave (its parent, for -bp)', async (t) => {
+  const ctx = { qualifyDomain: 'example.com', fqdn: 'host.example.net', tracer: noTrace, warn: () => {} };
+  const e = applyAliases({ sender: 's@x.test', recipients: ['root@example.com', 'bob@example.org'] }, load('root: ops\nops: ann@example.org, cy@example.org\n'), ctx);
+  t.same(e.recipients, ['ann@example.org', 'cy@example.org', 'bob@example.org']);
+  t.same(e.parents, { 'ann@example.org': 'root@example.com', 'cy@example.org': 'root@example.com' }, 'the top-level address, not the nearest alias');
+  const plain = applyAliases({ sender: 's@x.test', recipients: ['bob@example.org'] }, load('root: ops\n'), ctx);
+  t.notOk('parents' in plain, 'no alias used: no parents');
 });
 
 t.test('trace notes name file:line', async (t) => {
